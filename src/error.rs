@@ -1,0 +1,225 @@
+//! The crate's one error type.
+//!
+//! Every variant names what failed and where: the backend (as a URL such as
+//! `s3://bucket/prefix`), the object path inside it, the table and, where one is involved,
+//! the column. Causes are kept as `source` and not repeated in the message, so an error
+//! reporter that walks the chain (`anyhow`, `eyre`, `{:#}`) prints each cause once.
+
+use std::error::Error as StdError;
+
+/// A boxed error from a lower layer, kept as the `source` of our variants.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Result type of the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `parquet_storage`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file or table the operation needs does not exist.
+    #[error("{backend}: {path} not found")]
+    NotFound {
+        /// The backend, as a URL.
+        backend: String,
+        /// Path of the object inside the backend.
+        path: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// A table has no data files.
+    #[error("{backend}: table {table} has no data files")]
+    TableNotFound {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+    },
+
+    /// A create-only write found the file already there: data files are immutable.
+    #[error(
+        "{backend}: {path} already exists; data files are immutable (set WriteOptions::with_overwrite(true) to replace one)"
+    )]
+    AlreadyExists {
+        /// The backend, as a URL.
+        backend: String,
+        /// Path of the object inside the backend.
+        path: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// The S3 bucket does not exist.
+    #[error("{backend}: bucket {bucket:?} does not exist")]
+    BucketNotFound {
+        /// The backend, as a URL.
+        backend: String,
+        /// The bucket name.
+        bucket: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// The backend refused the credentials or the permission.
+    #[error("{backend}: access denied to {path} (check the credentials and their permissions)")]
+    AccessDenied {
+        /// The backend, as a URL.
+        backend: String,
+        /// Path of the object inside the backend.
+        path: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// Any other storage failure.
+    #[error("{backend}: {operation} {path} failed")]
+    Store {
+        /// The backend, as a URL.
+        backend: String,
+        /// What was being done: "put", "get", "list", ...
+        operation: &'static str,
+        /// Path of the object (or prefix) inside the backend.
+        path: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// A file under a table is not a readable Parquet file: empty, truncated, corrupt or
+    /// something else altogether.
+    #[error("{backend}: {path} is not a readable Parquet file")]
+    InvalidParquet {
+        /// The backend, as a URL.
+        backend: String,
+        /// Path of the file inside the backend.
+        path: String,
+        /// What the Parquet decoder said.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    /// Encoding a Parquet file failed.
+    #[error("{backend}: table {table}: encoding {path} failed")]
+    Encode {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+        /// Path of the file being written.
+        path: String,
+        /// What the Parquet encoder said.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    /// A projected column does not exist in a file.
+    #[error("{backend}: table {table}: column {column:?} not found in {path}")]
+    ColumnNotFound {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+        /// The missing column.
+        column: String,
+        /// The file that lacks it.
+        path: String,
+    },
+
+    /// Two files of one table disagree on a column.
+    #[error("{backend}: table {table}: {path} does not match {first_path}: {detail}")]
+    SchemaConflict {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+        /// The file read first, whose schema the scan follows.
+        first_path: String,
+        /// The file that conflicts with it.
+        path: String,
+        /// Which column differs, and how.
+        detail: String,
+    },
+
+    /// A batch handed to a write does not have the schema of the write.
+    #[error("table {table}: batch {batch} does not match the schema of the write: {detail}")]
+    BatchSchemaMismatch {
+        /// The table path.
+        table: String,
+        /// Index of the offending batch in the input (0-based).
+        batch: usize,
+        /// Which column differs, and how.
+        detail: String,
+    },
+
+    /// A table path is not acceptable.
+    #[error("invalid table path {path:?}: {reason}")]
+    InvalidTablePath {
+        /// The rejected path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A data file name does not follow `{stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet`.
+    #[error("invalid data file name {name:?}: {reason}")]
+    InvalidFileName {
+        /// The rejected name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A storage URL could not be understood.
+    #[error("invalid storage URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The rejected URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// An option or setting is out of range or inconsistent.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+        /// The lower-level cause, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// An Arrow compute or construction step failed.
+    #[error("table {table}: {context}")]
+    Arrow {
+        /// The table path.
+        table: String,
+        /// What was being done.
+        context: String,
+        /// Arrow's error.
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+}
+
+impl Error {
+    /// A configuration error without a lower-level cause.
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Whether this error means "the thing is not there" (file, table or bucket).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound { .. } | Error::TableNotFound { .. } | Error::BucketNotFound { .. }
+        )
+    }
+}

@@ -1,0 +1,94 @@
+//! Immutable, partitioned, schema-validated Parquet storage on local disk, S3 or memory.
+//!
+//! Services link this crate to keep Arrow record batches as Parquet files and read them
+//! back. Everything goes through one trait, [`StorageEngine`], with one implementation,
+//! [`ObjectStoreEngine`], over [`object_store`]: local disk, S3 and memory are three
+//! constructors of the same code path.
+//!
+//! * **Immutable files.** Each write creates new files named
+//!   `{stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet` ([`FileName`]) with a create-only put:
+//!   no write can replace a file unless asked to ([`WriteOptions::with_overwrite`]).
+//! * **All or nothing.** A reader never sees a half-written file; a write that fails at
+//!   any point leaves nothing visible behind.
+//! * **Bounded memory.** Large files stream to the store as multipart uploads.
+//!
+//! # Quick tour
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow_array::{Float64Array, RecordBatch, StringArray};
+//! use parquet_storage::{
+//!     ObjectStoreEngine, ScanOptions, StorageEngine, StorageEngineExt, TablePath, WriteOptions,
+//! };
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // `ObjectStoreEngine::local("./data")` or `from_url("s3://bucket/prefix")` work the same.
+//! let engine: Arc<dyn StorageEngine> = Arc::new(ObjectStoreEngine::memory());
+//! let table = TablePath::new("battery/telemetry")?;
+//!
+//! let batch = RecordBatch::try_from_iter([
+//!     ("battery_id", Arc::new(StringArray::from(vec!["b1", "b2"])) as _),
+//!     ("voltage", Arc::new(Float64Array::from(vec![13.5, 13.4])) as _),
+//! ])?;
+//! let receipt = engine.write_batch(&table, batch.clone(), WriteOptions::default()).await?;
+//! assert_eq!((receipt.files.len(), receipt.rows), (1, 2));
+//!
+//! let read = engine.read_all(&table, ScanOptions::default()).await?;
+//! assert_eq!(read[0].columns(), batch.columns());
+//!
+//! let voltage = engine
+//!     .read_all(&table, ScanOptions::default().with_projection(["voltage"]))
+//!     .await?;
+//! assert_eq!(voltage[0].num_columns(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `s3` | yes | [`S3Builder`] and `s3://` URLs, for AWS S3 and S3-compatible servers |
+//!
+//! See `docs/architecture.md` for how the crate is put together.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls, rust_2018_idioms)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::clone_on_ref_ptr,
+    clippy::future_not_send
+)]
+
+mod engine;
+mod error;
+mod naming;
+mod read;
+mod store;
+mod write;
+
+pub use engine::{
+    DataFile, FileMetadata, RecordBatchStream, StorageEngine, StorageEngineExt, WriteReceipt,
+    WrittenFile,
+};
+pub use error::{BoxError, Error, Result};
+pub use naming::{FileName, PARQUET_EXTENSION, TablePath};
+pub use read::{DEFAULT_BATCH_SIZE, DEFAULT_FILE_CONCURRENCY, ScanOptions};
+#[cfg(feature = "s3")]
+pub use store::S3Builder;
+pub use store::ObjectStoreEngine;
+pub use write::{
+    Compression, DEFAULT_DATA_PAGE_SIZE, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_ROW_GROUP_BYTES,
+    DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_PART_SIZE,
+    DEFAULT_ZSTD_LEVEL, METADATA_VERSION_KEY, METADATA_WRITER_KEY, MIN_UPLOAD_PART_SIZE,
+    StatisticsLevel, WriteOptions,
+};
+
+/// Re-exported so callers use the exact Arrow version the crate was built with.
+pub use arrow_array;
+/// Re-exported so callers use the exact Arrow version the crate was built with.
+pub use arrow_schema;
+/// Re-exported so callers can wrap or inspect the store underneath an engine.
+pub use object_store;

@@ -1,0 +1,949 @@
+//! The conformance suite: every engine-level check is written once, below, and run
+//! against each backend: memory, local disk (a temporary directory) and S3 (a real S3
+//! server on 127.0.0.1: s3s-fs in-process, or the server named by
+//! `PARQUET_STORAGE_TEST_S3_ENDPOINT`, which CI points at moto for a second run).
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
+use arrow_array::types::Int64Type;
+use arrow_array::{
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
+    Int8Array, Int16Array, Int32Array, Int64Array, LargeStringArray, ListArray, RecordBatch,
+    StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    UInt8Array, UInt16Array, UInt32Array, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use futures::{StreamExt, TryStreamExt};
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet_storage::{
+    Compression, Error, FileName, ObjectStoreEngine, RecordBatchStream, ScanOptions,
+    StatisticsLevel, StorageEngine, StorageEngineExt, TablePath, WriteOptions,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use support::faulty::FaultyStore;
+use support::{Backend, Kind, table};
+
+/// Generates one `#[tokio::test]` per check and backend: `memory::name`, `local::name`,
+/// `s3::name`.
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod memory { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::Memory).await).await }
+        )* }
+        mod local { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::Local).await).await }
+        )* }
+        mod s3 { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::S3).await).await }
+        )* }
+    };
+}
+
+conformance!(
+    write_then_scan_round_trips,
+    projection_reads_columns_in_requested_order,
+    several_batches_make_one_file,
+    empty_write_writes_nothing,
+    batch_with_other_schema_is_rejected,
+    write_options_are_applied,
+    invalid_options_are_rejected,
+    concurrent_writers_make_distinct_files,
+    second_create_of_a_name_fails,
+    large_file_streams_in_parts,
+    failing_store_leaves_nothing_visible,
+    failing_input_leaves_nothing_visible,
+    unreadable_files_are_named,
+    hidden_objects_are_not_data,
+    conflicting_files_are_named,
+    arbitrary_batches_round_trip,
+);
+
+// ---------------------------------------------------------------------------------------
+// data
+
+fn telemetry_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("battery_id", DataType::Utf8, false),
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("voltage", DataType::Float64, true),
+        Field::new("temperature", DataType::Float32, true),
+        Field::new("cycles", DataType::Int64, false),
+    ]))
+}
+
+/// `rows` rows of battery telemetry; `first` offsets the row numbers so batches differ.
+fn telemetry(first: usize, rows: usize) -> RecordBatch {
+    let ids: Vec<String> = (first..first + rows).map(|i| format!("battery-{:03}", i % 40)).collect();
+    let ts: Vec<i64> = (first..first + rows)
+        .map(|i| 1_730_592_000_000_000 + i as i64 * 60_000_000)
+        .collect();
+    let voltage: Vec<Option<f64>> = (first..first + rows)
+        .map(|i| (i % 17 != 0).then(|| 13.5 - (i % 100) as f64 / 1000.0))
+        .collect();
+    let temperature: Vec<Option<f32>> = (first..first + rows)
+        .map(|i| (i % 23 != 0).then(|| 20.0 + (i % 10) as f32))
+        .collect();
+    let cycles: Vec<i64> = (first..first + rows).map(|i| i as i64).collect();
+    RecordBatch::try_new(
+        telemetry_schema(),
+        vec![
+            Arc::new(StringArray::from(ids)),
+            Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")),
+            Arc::new(Float64Array::from(voltage)),
+            Arc::new(Float32Array::from(temperature)),
+            Arc::new(Int64Array::from(cycles)),
+        ],
+    )
+    .unwrap()
+}
+
+/// About 8 bytes a row of incompressible data, for files large enough to need parts.
+fn noise(rows: usize, seed: u64) -> RecordBatch {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let values: Vec<i64> = (0..rows)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as i64
+        })
+        .collect();
+    RecordBatch::try_from_iter([("noise", Arc::new(Int64Array::from(values)) as ArrayRef)]).unwrap()
+}
+
+/// Options for a file that exceeds one 5 MiB part: no compression or dictionary.
+fn large_file_options() -> WriteOptions {
+    WriteOptions::default()
+        .with_compression(Compression::None)
+        .with_dictionary(false)
+        .with_max_row_group_rows(200_000)
+        .with_upload_part_size(parquet_storage::MIN_UPLOAD_PART_SIZE)
+}
+
+const LARGE_ROWS: usize = 1_600_000; // ~12.8 MB: three parts
+
+fn concat(batches: &[RecordBatch], schema: &SchemaRef) -> RecordBatch {
+    arrow_select::concat::concat_batches(schema, batches).unwrap()
+}
+
+/// Asserts that two batches hold the same columns: names, types, nullability and values.
+fn assert_same_data(expected: &RecordBatch, found: &RecordBatch) {
+    assert_eq!(expected.num_rows(), found.num_rows(), "row count");
+    assert_eq!(expected.num_columns(), found.num_columns(), "column count");
+    for (e, f) in expected.schema().fields().iter().zip(found.schema().fields()) {
+        assert_eq!(
+            (e.name(), e.data_type(), e.is_nullable()),
+            (f.name(), f.data_type(), f.is_nullable())
+        );
+    }
+    for i in 0..expected.num_columns() {
+        assert_eq!(
+            expected.column(i).as_ref(),
+            found.column(i).as_ref(),
+            "column {}",
+            expected.schema().field(i).name()
+        );
+    }
+}
+
+async fn read_table(engine: &dyn StorageEngine, table: &TablePath) -> RecordBatch {
+    let stream = engine.scan(table, ScanOptions::default()).await.unwrap();
+    let schema = stream.schema();
+    let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
+    concat(&batches, &schema)
+}
+
+// ---------------------------------------------------------------------------------------
+// checks
+
+async fn write_then_scan_round_trips(b: &Backend) {
+    let engine: Arc<dyn StorageEngine> = Arc::new(b.engine.clone());
+    let t = table("battery/telemetry");
+    let batch = telemetry(0, 3000);
+    let receipt = engine
+        .write_batch(&t, batch.clone(), WriteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(receipt.rows, 3000);
+    assert_eq!(receipt.files.len(), 1);
+
+    let files = engine.list_files(&t).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].path, receipt.files[0].path);
+    assert_eq!(files[0].size, receipt.bytes);
+    let name: FileName = files[0].path.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(name.stem(), "telemetry");
+    assert!(files[0].path.starts_with("battery/telemetry/telemetry_"));
+
+    let meta = engine.file_metadata(&files[0].path).await.unwrap();
+    assert_eq!((meta.rows, meta.row_groups, meta.size), (3000, 1, receipt.bytes));
+    assert_eq!(meta.schema.fields(), telemetry_schema().fields());
+    assert_eq!(
+        meta.key_value.get(parquet_storage::METADATA_WRITER_KEY).map(String::as_str),
+        Some("parquet-storage")
+    );
+    assert_eq!(
+        meta.key_value.get(parquet_storage::METADATA_VERSION_KEY).map(String::as_str),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+
+    assert_same_data(&batch, &read_table(engine.as_ref(), &t).await);
+
+    // A second write adds a second file; the scan returns both, oldest first.
+    let second = telemetry(3000, 500);
+    engine.write_batch(&t, second.clone(), WriteOptions::default()).await.unwrap();
+    assert_eq!(engine.list_files(&t).await.unwrap().len(), 2);
+    let all = read_table(engine.as_ref(), &t).await;
+    assert_same_data(&concat(&[batch, second], &telemetry_schema()), &all);
+}
+
+async fn projection_reads_columns_in_requested_order(b: &Backend) {
+    let t = table("proj");
+    let batch = telemetry(0, 100);
+    b.engine.write_batch(&t, batch.clone(), WriteOptions::default()).await.unwrap();
+    let options = ScanOptions::default().with_projection(["voltage", "battery_id"]);
+    let read = b.engine.read_all(&t, options).await.unwrap();
+    let schema = read[0].schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["voltage", "battery_id"]);
+    assert_eq!(read[0].column(0).as_ref(), batch.column(2).as_ref());
+    assert_eq!(read[0].column(1).as_ref(), batch.column(0).as_ref());
+
+    let missing = b
+        .engine
+        .scan(&t, ScanOptions::default().with_projection(["nope"]))
+        .await
+        .unwrap_err();
+    match &missing {
+        Error::ColumnNotFound { column, path, table, .. } => {
+            assert_eq!((column.as_str(), table.as_str()), ("nope", "proj"));
+            assert!(path.starts_with("proj/proj_"), "{path}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(missing.to_string().contains("nope"));
+}
+
+async fn several_batches_make_one_file(b: &Backend) {
+    let t = table("many");
+    let batches: Vec<RecordBatch> = (0..5).map(|i| telemetry(i * 10, 10)).collect();
+    let receipt = b
+        .engine
+        .write_batches(&t, batches.clone(), WriteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((receipt.files.len(), receipt.rows), (1, 50));
+
+    // The same through a stream.
+    let t2 = table("streamed");
+    let stream = RecordBatchStream::new(
+        telemetry_schema(),
+        futures::stream::iter(batches.clone()).map(Ok),
+    );
+    b.engine.write_stream(&t2, stream, WriteOptions::default()).await.unwrap();
+    let expected = concat(&batches, &telemetry_schema());
+    assert_same_data(&expected, &read_table(&b.engine, &t).await);
+    assert_same_data(&expected, &read_table(&b.engine, &t2).await);
+}
+
+async fn empty_write_writes_nothing(b: &Backend) {
+    let t = table("empty");
+    let receipt = b
+        .engine
+        .write_batch(&t, telemetry(0, 0), WriteOptions::default())
+        .await
+        .unwrap();
+    assert!(receipt.files.is_empty());
+    assert_eq!(receipt.rows, 0);
+    let receipt = b.engine.write_batches(&t, vec![], WriteOptions::default()).await.unwrap();
+    assert!(receipt.files.is_empty());
+    assert!(b.engine.list_files(&t).await.unwrap().is_empty());
+    assert!(b.raw_listing(&t).await.is_empty());
+    let err = b.engine.scan(&t, ScanOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, Error::TableNotFound { table, .. } if table == "empty"), "{err:?}");
+    assert!(err.is_not_found());
+}
+
+async fn batch_with_other_schema_is_rejected(b: &Backend) {
+    let t = table("mismatch");
+    let other = RecordBatch::try_from_iter([("x", Arc::new(Int32Array::from(vec![1])) as ArrayRef)])
+        .unwrap();
+    let stream = RecordBatchStream::new(
+        telemetry_schema(),
+        futures::stream::iter(vec![Ok(telemetry(0, 10)), Ok(other)]),
+    );
+    let err = b
+        .engine
+        .write_stream(&t, stream, WriteOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BatchSchemaMismatch { table, batch: 1, .. } if table == "mismatch"),
+        "{err:?}"
+    );
+    assert!(b.raw_listing(&t).await.is_empty());
+}
+
+async fn write_options_are_applied(b: &Backend) {
+    let batch = telemetry(0, 1000);
+    for (i, compression) in [
+        Compression::Zstd(1),
+        Compression::Zstd(19),
+        Compression::Snappy,
+        Compression::Gzip(9),
+        Compression::Lz4,
+        Compression::None,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = table(&format!("codec{i}"));
+        let options = WriteOptions::default()
+            .with_compression(compression)
+            .with_max_row_group_rows(300)
+            .with_statistics(StatisticsLevel::Chunk)
+            .with_dictionary(i % 2 == 0)
+            .with_stem("custom-stem");
+        let receipt = b.engine.write_batch(&t, batch.clone(), options).await.unwrap();
+        let path = &receipt.files[0].path;
+        assert!(path.starts_with(&format!("codec{i}/custom-stem_")), "{path}");
+        let meta = b.engine.file_metadata(path).await.unwrap();
+        assert_eq!(meta.row_groups, 4, "{compression:?}"); // 300 + 300 + 300 + 100
+        assert_same_data(&batch, &read_table(&b.engine, &t).await);
+    }
+}
+
+async fn invalid_options_are_rejected(b: &Backend) {
+    let t = table("bad_options");
+    let batch = telemetry(0, 10);
+    for options in [
+        WriteOptions::default().with_compression(Compression::Zstd(99)),
+        WriteOptions::default().with_compression(Compression::Gzip(42)),
+        WriteOptions::default().with_upload_part_size(1024),
+        WriteOptions::default().with_max_row_group_rows(0),
+        WriteOptions::default().with_upload_concurrency(0),
+    ] {
+        let err = b.engine.write_batch(&t, batch.clone(), options).await.unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    }
+    assert!(b.raw_listing(&t).await.is_empty());
+    b.engine.write_batch(&t, batch, WriteOptions::default()).await.unwrap();
+    let err = b
+        .engine
+        .scan(&t, ScanOptions::default().with_projection(["voltage", "voltage"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+}
+
+async fn concurrent_writers_make_distinct_files(b: &Backend) {
+    let t = table("concurrent");
+    let engine: Arc<dyn StorageEngine> = Arc::new(b.engine.clone());
+    let writers = (0..16).map(|w| {
+        let (engine, t) = (Arc::clone(&engine), t.clone());
+        tokio::spawn(async move {
+            engine
+                .write_batch(&t, telemetry(w * 100, 100), WriteOptions::default())
+                .await
+                .unwrap()
+        })
+    });
+    let receipts = futures::future::try_join_all(writers).await.unwrap();
+    let names: BTreeSet<String> = receipts.iter().map(|r| r.files[0].path.clone()).collect();
+    assert_eq!(names.len(), 16);
+    let listed: BTreeSet<String> =
+        engine.list_files(&t).await.unwrap().into_iter().map(|f| f.path).collect();
+    assert_eq!(listed, names);
+    let all = read_table(engine.as_ref(), &t).await;
+    let cycles = all.column(4).as_any().downcast_ref::<Int64Array>().unwrap();
+    let mut seen: Vec<i64> = cycles.values().to_vec();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..1600).collect::<Vec<i64>>());
+}
+
+async fn second_create_of_a_name_fails(b: &Backend) {
+    for (label, batch, options) in [
+        ("small", telemetry(0, 100), WriteOptions::default()),
+        ("large", noise(LARGE_ROWS, 1), large_file_options()),
+    ] {
+        let t = table(&format!("immutable_{label}"));
+        let name = FileName::generate("fixed").unwrap();
+        let options = options.with_file_name(name.clone());
+        let first = b.engine.write_batch(&t, batch.clone(), options.clone()).await.unwrap();
+        assert_eq!(first.files[0].path, format!("{t}/{name}"));
+
+        let replacement = match label {
+            "small" => telemetry(5000, 7),
+            _ => noise(LARGE_ROWS, 2),
+        };
+        let err = b
+            .engine
+            .write_batch(&t, replacement.clone(), options.clone())
+            .await
+            .unwrap_err();
+        match &err {
+            Error::AlreadyExists { path, .. } => assert_eq!(path, &first.files[0].path),
+            other => panic!("{label}: expected AlreadyExists, got {other:?}"),
+        }
+        // The original is intact and nothing else is visible or left over.
+        assert_same_data(&batch, &read_table(&b.engine, &t).await);
+        assert_eq!(b.raw_listing(&t).await, vec![first.files[0].path.clone()], "{label}");
+
+        // Replacing takes an explicit overwrite.
+        b.engine
+            .write_batch(&t, replacement.clone(), options.with_overwrite(true))
+            .await
+            .unwrap();
+        assert_same_data(&replacement, &read_table(&b.engine, &t).await);
+        assert_eq!(b.raw_listing(&t).await, vec![first.files[0].path.clone()], "{label}");
+    }
+}
+
+async fn large_file_streams_in_parts(b: &Backend) {
+    let t = table("large");
+    let batch = noise(LARGE_ROWS, 7);
+    let receipt = b
+        .engine
+        .write_batch(&t, batch.clone(), large_file_options())
+        .await
+        .unwrap();
+    assert!(receipt.bytes > 2 * parquet_storage::MIN_UPLOAD_PART_SIZE as u64, "{receipt:?}");
+    // Only the published file remains: the staging key is gone.
+    assert_eq!(b.raw_listing(&t).await, vec![receipt.files[0].path.clone()]);
+    let meta = b.engine.file_metadata(&receipt.files[0].path).await.unwrap();
+    assert_eq!((meta.rows, meta.row_groups), (LARGE_ROWS as u64, 8));
+    assert_same_data(&batch, &read_table(&b.engine, &t).await);
+}
+
+async fn failing_store_leaves_nothing_visible(b: &Backend) {
+    for (label, batch, options) in [
+        ("small", telemetry(0, 1000), WriteOptions::default()),
+        ("large", noise(LARGE_ROWS, 3), large_file_options()),
+    ] {
+        let mut failures = 0;
+        for fail_at in 1.. {
+            let t = table(&format!("faulty_{label}_{fail_at}"));
+            let faulty = Arc::new(FaultyStore::new(b.store(), fail_at));
+            let engine = b.engine_over(|_| Arc::clone(&faulty) as _);
+            let outcome = engine.write_batch(&t, batch.clone(), options.clone()).await;
+            if faulty.requests() < fail_at {
+                // The write finished before the failure point: every step has been tried.
+                let receipt = outcome.unwrap();
+                assert_eq!(b.engine.list_files(&t).await.unwrap().len(), 1);
+                assert_eq!(receipt.rows, batch.num_rows() as u64);
+                break;
+            }
+            let err = outcome.expect_err("the injected failure must surface");
+            failures += 1;
+            assert!(
+                format!("{err:?}").contains("injected failure"),
+                "{label} at {fail_at}: {err:?}"
+            );
+            assert!(
+                b.engine.list_files(&t).await.unwrap().is_empty(),
+                "{label}: a failure at request {fail_at} left a visible file"
+            );
+            assert!(matches!(
+                b.engine.scan(&t, ScanOptions::default()).await,
+                Err(Error::TableNotFound { .. })
+            ));
+        }
+        let expected_steps = if label == "small" { 1 } else { 5 };
+        assert!(failures >= expected_steps, "{label}: only {failures} failure points");
+    }
+}
+
+async fn failing_input_leaves_nothing_visible(b: &Backend) {
+    for (label, good) in [
+        ("small", vec![telemetry(0, 100), telemetry(100, 100)]),
+        ("large", vec![noise(LARGE_ROWS, 4), noise(LARGE_ROWS / 2, 5)]),
+    ] {
+        let t = table(&format!("bad_input_{label}"));
+        let schema = good[0].schema();
+        let items: Vec<parquet_storage::Result<RecordBatch>> =
+            good.into_iter().map(Ok).chain([Err(Error::TableNotFound {
+                backend: "upstream".into(),
+                table: "source-of-the-failure".into(),
+            })])
+            .collect();
+        let stream = RecordBatchStream::new(schema, futures::stream::iter(items));
+        let err = b
+            .engine
+            .write_stream(&t, stream, large_file_options())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::TableNotFound { table, .. } if table == "source-of-the-failure"),
+            "{label}: {err:?}"
+        );
+        assert!(b.raw_listing(&t).await.is_empty(), "{label}: {:?}", b.raw_listing(&t).await);
+    }
+}
+
+async fn unreadable_files_are_named(b: &Backend) {
+    let store = b.store();
+    let valid = {
+        let t = table("source");
+        let receipt = b
+            .engine
+            .write_batch(&t, telemetry(0, 100), WriteOptions::default())
+            .await
+            .unwrap();
+        store
+            .get(&object_store::path::Path::from(receipt.files[0].path.as_str()))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    };
+    let mut flipped = valid.to_vec();
+    let middle = flipped.len() / 2;
+    flipped[middle - 40..middle + 40].iter_mut().for_each(|b| *b = !*b);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("zero.parquet", vec![]),
+        ("tiny.parquet", b"PAR1".to_vec()),
+        ("truncated.parquet", valid[..valid.len() - 100].to_vec()),
+        ("headless.parquet", valid[100..].to_vec()),
+        ("notes.txt", b"these are not the rows you are looking for\n".repeat(10)),
+        ("corrupt_footer.parquet", {
+            let mut v = valid.to_vec();
+            let n = v.len();
+            v[n - 30..n - 8].iter_mut().for_each(|b| *b = 0xFF);
+            v
+        }),
+        ("corrupt_pages.parquet", flipped),
+    ];
+    for (name, bytes) in cases {
+        let t = table(&format!("bad_{}", name.replace('.', "_")));
+        let path = format!("{t}/{name}");
+        store
+            .put(&object_store::path::Path::from(path.as_str()), PutPayload::from(bytes))
+            .await
+            .unwrap();
+        let scanned = match b.engine.scan(&t, ScanOptions::default()).await {
+            Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
+            Err(e) => Err(e),
+        };
+        let err = scanned.expect_err(name);
+        assert!(err.to_string().contains(&path), "{name}: {err}");
+        assert!(matches!(err, Error::InvalidParquet { .. }), "{name}: {err:?}");
+        // A file whose footer is intact still has readable metadata.
+        if !matches!(name, "corrupt_pages.parquet" | "headless.parquet") {
+            let err = b.engine.file_metadata(&path).await.unwrap_err();
+            assert!(err.to_string().contains(&path), "{name}: {err}");
+        }
+    }
+    let err = b.engine.file_metadata("source/missing.parquet").await.unwrap_err();
+    assert!(matches!(&err, Error::NotFound { path, .. } if path == "source/missing.parquet"), "{err:?}");
+}
+
+async fn hidden_objects_are_not_data(b: &Backend) {
+    let t = table("hidden");
+    let receipt = b
+        .engine
+        .write_batch(&t, telemetry(0, 10), WriteOptions::default())
+        .await
+        .unwrap();
+    let store = b.store();
+    for hidden in ["hidden/_SUCCESS", "hidden/.crc", "hidden/_staging/x.parquet", "hidden/.tmp/y.parquet"] {
+        store
+            .put(&object_store::path::Path::from(hidden), PutPayload::from_static(b"junk"))
+            .await
+            .unwrap();
+    }
+    // A neighbouring table whose name extends this one's is not part of it.
+    b.engine
+        .write_batch(&table("hidden2"), telemetry(0, 3), WriteOptions::default())
+        .await
+        .unwrap();
+    let files: Vec<String> = b.engine.list_files(&t).await.unwrap().into_iter().map(|f| f.path).collect();
+    assert_eq!(files, vec![receipt.files[0].path.clone()]);
+    assert_eq!(read_table(&b.engine, &t).await.num_rows(), 10);
+}
+
+async fn conflicting_files_are_named(b: &Backend) {
+    let t = table("conflict");
+    let first = b
+        .engine
+        .write_batch(&t, telemetry(0, 10), WriteOptions::default())
+        .await
+        .unwrap();
+    let other = RecordBatch::try_from_iter([
+        ("battery_id", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef),
+    ])
+    .unwrap();
+    let second = b.engine.write_batch(&t, other, WriteOptions::default()).await.unwrap();
+    let result = match b.engine.scan(&t, ScanOptions::default()).await {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result.unwrap_err() {
+        Error::SchemaConflict { first_path, path, .. } => {
+            assert_eq!(first_path, first.files[0].path);
+            assert_eq!(path, second.files[0].path);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Projecting onto a column both files share in the same type would still conflict on
+    // type here; a column of the first file only is missing in the second.
+    let result = match b
+        .engine
+        .scan(&t, ScanOptions::default().with_projection(["voltage"]))
+        .await
+    {
+        Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
+        Err(e) => Err(e),
+    };
+    assert!(matches!(result, Err(Error::ColumnNotFound { .. })), "{result:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// property: arbitrary batches round-trip
+
+#[derive(Debug, Clone, Copy)]
+enum Kind2 {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+    Utf8,
+    LargeUtf8,
+    Binary,
+    Date32,
+    TsMillisUtc,
+    TsMicros,
+    TsNanosUtc,
+    Decimal,
+    ListI64,
+    ListUtf8,
+    ListListI32,
+}
+
+const KINDS: [Kind2; 22] = [
+    Kind2::Bool,
+    Kind2::I8,
+    Kind2::I16,
+    Kind2::I32,
+    Kind2::I64,
+    Kind2::U8,
+    Kind2::U16,
+    Kind2::U32,
+    Kind2::U64,
+    Kind2::F32,
+    Kind2::F64,
+    Kind2::Utf8,
+    Kind2::LargeUtf8,
+    Kind2::Binary,
+    Kind2::Date32,
+    Kind2::TsMillisUtc,
+    Kind2::TsMicros,
+    Kind2::TsNanosUtc,
+    Kind2::Decimal,
+    Kind2::ListI64,
+    Kind2::ListUtf8,
+    Kind2::ListListI32,
+];
+
+fn cells<T: std::fmt::Debug + Clone + 'static>(
+    values: impl Strategy<Value = T> + 'static,
+    nullable: bool,
+    rows: usize,
+) -> BoxedStrategy<Vec<Option<T>>> {
+    if nullable {
+        proptest::collection::vec(proptest::option::weighted(0.8, values), rows).boxed()
+    } else {
+        proptest::collection::vec(values.prop_map(Some), rows).boxed()
+    }
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![any::<String>(), "[a-zé😀 /=%\\\\]{0,12}"]
+}
+
+fn column(kind: Kind2, nullable: bool, rows: usize) -> BoxedStrategy<ArrayRef> {
+    macro_rules! prim {
+        ($values:expr, $array:ty) => {
+            cells($values, nullable, rows).prop_map(|v| Arc::new(<$array>::from(v)) as ArrayRef).boxed()
+        };
+    }
+    match kind {
+        Kind2::Bool => prim!(any::<bool>(), BooleanArray),
+        Kind2::I8 => prim!(any::<i8>(), Int8Array),
+        Kind2::I16 => prim!(any::<i16>(), Int16Array),
+        Kind2::I32 => prim!(any::<i32>(), Int32Array),
+        Kind2::I64 => prim!(any::<i64>(), Int64Array),
+        Kind2::U8 => prim!(any::<u8>(), UInt8Array),
+        Kind2::U16 => prim!(any::<u16>(), UInt16Array),
+        Kind2::U32 => prim!(any::<u32>(), UInt32Array),
+        Kind2::U64 => prim!(any::<u64>(), UInt64Array),
+        Kind2::F32 => prim!(any::<f32>(), Float32Array),
+        Kind2::F64 => prim!(any::<f64>(), Float64Array),
+        Kind2::Utf8 => prim!(text(), StringArray),
+        Kind2::LargeUtf8 => prim!(text(), LargeStringArray),
+        Kind2::Binary => cells(proptest::collection::vec(any::<u8>(), 0..16), nullable, rows)
+            .prop_map(|v| {
+                Arc::new(BinaryArray::from_iter(v.iter().map(|x| x.as_deref()))) as ArrayRef
+            })
+            .boxed(),
+        Kind2::Date32 => prim!(-1_000_000i32..1_000_000, Date32Array),
+        Kind2::TsMillisUtc => cells(any::<i64>(), nullable, rows)
+            .prop_map(|v| Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef)
+            .boxed(),
+        Kind2::TsMicros => prim!(any::<i64>(), TimestampMicrosecondArray),
+        Kind2::TsNanosUtc => cells(any::<i64>(), nullable, rows)
+            .prop_map(|v| Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")) as ArrayRef)
+            .boxed(),
+        Kind2::Decimal => cells(-9_999_999_999i128..=9_999_999_999, nullable, rows)
+            .prop_map(|v| {
+                Arc::new(Decimal128Array::from(v).with_precision_and_scale(10, 2).unwrap()) as ArrayRef
+            })
+            .boxed(),
+        Kind2::ListI64 => cells(
+            proptest::collection::vec(proptest::option::of(any::<i64>()), 0..5),
+            nullable,
+            rows,
+        )
+        .prop_map(|v| Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(v)) as ArrayRef)
+        .boxed(),
+        Kind2::ListUtf8 => cells(
+            proptest::collection::vec(proptest::option::of(text()), 0..4),
+            nullable,
+            rows,
+        )
+        .prop_map(|v| {
+            let mut builder = ListBuilder::new(StringBuilder::new());
+            for row in v {
+                match row {
+                    Some(items) => {
+                        for item in items {
+                            builder.values().append_option(item);
+                        }
+                        builder.append(true);
+                    }
+                    None => builder.append(false),
+                }
+            }
+            Arc::new(builder.finish()) as ArrayRef
+        })
+        .boxed(),
+        Kind2::ListListI32 => cells(
+            proptest::collection::vec(
+                proptest::option::of(proptest::collection::vec(proptest::option::of(any::<i32>()), 0..3)),
+                0..3,
+            ),
+            nullable,
+            rows,
+        )
+        .prop_map(|v| {
+            let mut builder = ListBuilder::new(ListBuilder::new(Int32Builder::new()));
+            for row in v {
+                match row {
+                    Some(lists) => {
+                        for list in lists {
+                            match list {
+                                Some(items) => {
+                                    for item in items {
+                                        builder.values().values().append_option(item);
+                                    }
+                                    builder.values().append(true);
+                                }
+                                None => builder.values().append(false),
+                            }
+                        }
+                        builder.append(true);
+                    }
+                    None => builder.append(false),
+                }
+            }
+            Arc::new(builder.finish()) as ArrayRef
+        })
+        .boxed(),
+    }
+}
+
+fn data_type(kind: Kind2) -> DataType {
+    let item = |t: DataType| Arc::new(Field::new("item", t, true));
+    match kind {
+        Kind2::Bool => DataType::Boolean,
+        Kind2::I8 => DataType::Int8,
+        Kind2::I16 => DataType::Int16,
+        Kind2::I32 => DataType::Int32,
+        Kind2::I64 => DataType::Int64,
+        Kind2::U8 => DataType::UInt8,
+        Kind2::U16 => DataType::UInt16,
+        Kind2::U32 => DataType::UInt32,
+        Kind2::U64 => DataType::UInt64,
+        Kind2::F32 => DataType::Float32,
+        Kind2::F64 => DataType::Float64,
+        Kind2::Utf8 => DataType::Utf8,
+        Kind2::LargeUtf8 => DataType::LargeUtf8,
+        Kind2::Binary => DataType::Binary,
+        Kind2::Date32 => DataType::Date32,
+        Kind2::TsMillisUtc => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        Kind2::TsMicros => DataType::Timestamp(TimeUnit::Microsecond, None),
+        Kind2::TsNanosUtc => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+        Kind2::Decimal => DataType::Decimal128(10, 2),
+        Kind2::ListI64 => DataType::List(item(DataType::Int64)),
+        Kind2::ListUtf8 => DataType::List(item(DataType::Utf8)),
+        Kind2::ListListI32 => DataType::List(item(DataType::List(item(DataType::Int32)))),
+    }
+}
+
+/// A random schema (1–6 columns) and 0–3 batches of 0–40 rows each.
+fn arbitrary_batches() -> impl Strategy<Value = (SchemaRef, Vec<RecordBatch>)> {
+    let columns = proptest::collection::vec(
+        (proptest::sample::select(KINDS.to_vec()), any::<bool>(), "[a-zA-Zü€😀 _]{1,5}"),
+        1..=6,
+    );
+    let batch_rows = proptest::collection::vec(0usize..40, 0..=3);
+    (columns, batch_rows).prop_flat_map(|(columns, batch_rows)| {
+        let batches: Vec<_> = batch_rows
+            .iter()
+            .map(|&rows| {
+                columns
+                    .iter()
+                    .map(|&(kind, nullable, _)| column(kind, nullable, rows))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let columns = columns.clone();
+        batches.prop_map(move |arrays| {
+            let fields: Vec<Field> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, nullable, name))| Field::new(format!("{name}{i}"), data_type(*kind), *nullable))
+                .collect();
+            let schema = Arc::new(Schema::new(fields));
+            let batches = arrays
+                .into_iter()
+                .map(|columns| RecordBatch::try_new(Arc::clone(&schema), columns).unwrap())
+                .collect();
+            (schema, batches)
+        })
+    })
+}
+
+async fn arbitrary_batches_round_trip(b: &Backend) {
+    let cases = if b.kind == Kind::S3 { 48 } else { 96 };
+    let counter = AtomicUsize::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = tokio::task::block_in_place(|| {
+        runner.run(&arbitrary_batches(), |(schema, batches)| {
+            handle.block_on(async {
+                let t = table(&format!("prop/case{}", counter.fetch_add(1, Ordering::SeqCst)));
+                let stream = RecordBatchStream::from_batches(Arc::clone(&schema), batches.clone());
+                let receipt = b
+                    .engine
+                    .write_stream(&t, stream, WriteOptions::default())
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("write: {e:?}")))?;
+                let expected = concat(&batches, &schema);
+                prop_assert_eq!(receipt.rows, expected.num_rows() as u64);
+                if expected.num_rows() == 0 {
+                    prop_assert!(receipt.files.is_empty());
+                    let scanned = b.engine.scan(&t, ScanOptions::default()).await;
+                    let not_found = matches!(scanned, Err(Error::TableNotFound { .. }));
+                    prop_assert!(not_found, "scan of an empty write: {:?}", scanned.map(drop));
+                    return Ok(());
+                }
+                let read = read_table(&b.engine, &t).await;
+                prop_assert_eq!(read.schema().fields().len(), schema.fields().len());
+                for (e, f) in schema.fields().iter().zip(read.schema().fields()) {
+                    prop_assert_eq!(
+                        (e.name(), e.data_type(), e.is_nullable()),
+                        (f.name(), f.data_type(), f.is_nullable())
+                    );
+                }
+                for i in 0..expected.num_columns() {
+                    prop_assert_eq!(expected.column(i).as_ref(), read.column(i).as_ref());
+                }
+                Ok(())
+            })
+        })
+    });
+    if let Err(e) = outcome {
+        panic!("{}: {e}", b.engine);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// S3 only: errors that name the bucket or the credentials
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_rejected_credentials_and_missing_bucket_are_named() {
+    let server = support::s3::TestS3::start().await;
+    let t = table("t");
+    if server.checks_signatures {
+        let engine = server
+            .builder("creds")
+            .with_credentials(support::s3::ACCESS_KEY, "wrong-secret")
+            .build()
+            .unwrap();
+        let err = engine
+            .write_batch(&t, telemetry(0, 5), WriteOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+        assert!(err.to_string().contains(&format!("s3://{}/creds", server.bucket)), "{err}");
+        let err = engine.list_files(&t).await.unwrap_err();
+        assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
+    }
+    let engine = server.builder("").with_bucket("no-such-bucket-here").build().unwrap();
+    let err = engine.list_files(&t).await.unwrap_err();
+    match &err {
+        Error::BucketNotFound { bucket, .. } => assert_eq!(bucket, "no-such-bucket-here"),
+        other => panic!("unexpected {other:?}"),
+    }
+    if server.rejects_missing_bucket {
+        let err = engine
+            .write_batch(&t, telemetry(0, 5), WriteOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::BucketNotFound { .. }), "{err:?}");
+    }
+}
+
+#[test]
+fn engines_come_from_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = ObjectStoreEngine::from_url(dir.path().join("plain").to_str().unwrap()).unwrap();
+    assert!(dir.path().join("plain").is_dir());
+    assert!(plain.to_string().starts_with("file:///"), "{plain}");
+    let url = url::Url::from_directory_path(dir.path().join("url")).unwrap();
+    let from_file_url = ObjectStoreEngine::from_url(url.as_str()).unwrap();
+    assert!(dir.path().join("url").is_dir());
+    assert!(from_file_url.to_string().ends_with("/url"), "{from_file_url}");
+    assert_eq!(ObjectStoreEngine::from_url("memory://").unwrap().to_string(), "memory://");
+    let s3 = ObjectStoreEngine::from_url("s3://bucket-x/some/prefix").unwrap();
+    assert_eq!(s3.to_string(), "s3://bucket-x/some/prefix");
+    for bad in ["ftp://x", "memory://x", "s3://", "file://relative"] {
+        let err = ObjectStoreEngine::from_url(bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err:?}");
+    }
+}
