@@ -40,7 +40,7 @@ pub trait StorageEngine: fmt::Display + fmt::Debug + Send + Sync + 'static {
     /// Reads a table back as one stream of batches, files in name order (for files named
     /// by this crate: creation order).
     ///
-    /// Fails with [`Error::TableNotFound`] when the table has no data files.
+    /// Fails with [`Error::TableNotFound`](crate::Error::TableNotFound) when the table has no data files.
     async fn scan(&self, table: &TablePath, options: ScanOptions) -> Result<RecordBatchStream>;
 
     /// The table's data files, sorted by path. Hidden files and directories (a name

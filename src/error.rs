@@ -26,7 +26,7 @@ pub enum Error {
         path: String,
         /// The store's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// A table has no data files.
@@ -49,7 +49,7 @@ pub enum Error {
         path: String,
         /// The store's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// The S3 bucket does not exist.
@@ -61,7 +61,7 @@ pub enum Error {
         bucket: String,
         /// The store's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// The backend refused the credentials or the permission.
@@ -73,7 +73,7 @@ pub enum Error {
         path: String,
         /// The store's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// Any other storage failure.
@@ -87,7 +87,7 @@ pub enum Error {
         path: String,
         /// The store's error.
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
 
     /// A file under a table is not a readable Parquet file: empty, truncated, corrupt or

@@ -51,7 +51,7 @@
 //! |---|---|---|
 //! | `s3` | yes | [`S3Builder`] and `s3://` URLs, for AWS S3 and S3-compatible servers |
 //!
-//! See `docs/architecture.md` for how the crate is put together.
+//! [`docs::architecture`] says how the crate is put together, and why.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls, rust_2018_idioms)]
 #![warn(
@@ -76,15 +76,28 @@ pub use engine::{
 pub use error::{BoxError, Error, Result};
 pub use naming::{FileName, PARQUET_EXTENSION, TablePath};
 pub use read::{DEFAULT_BATCH_SIZE, DEFAULT_FILE_CONCURRENCY, ScanOptions};
+pub use store::ObjectStoreEngine;
 #[cfg(feature = "s3")]
 pub use store::S3Builder;
-pub use store::ObjectStoreEngine;
 pub use write::{
     Compression, DEFAULT_DATA_PAGE_SIZE, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_ROW_GROUP_BYTES,
     DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_PART_SIZE,
     DEFAULT_ZSTD_LEVEL, METADATA_VERSION_KEY, METADATA_WRITER_KEY, MIN_UPLOAD_PART_SIZE,
     StatisticsLevel, WriteOptions,
 };
+
+pub mod docs {
+    //! Design documents from `docs/`, included here so their examples and links are
+    //! checked with the code.
+
+    #[doc = include_str!("../docs/architecture.md")]
+    pub mod architecture {}
+}
+
+// README.md's usage snippet runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// Re-exported so callers use the exact Arrow version the crate was built with.
 pub use arrow_array;

@@ -198,11 +198,11 @@ impl FromStr for FileName {
             .ok_or_else(|| bad("does not end in .parquet"))?;
         // The stem may itself contain '_', so split the three fixed fields off the right.
         let mut parts = base.rsplitn(4, '_');
-        let (uuid, time, date, stem) = match (parts.next(), parts.next(), parts.next(), parts.next())
-        {
-            (Some(u), Some(t), Some(d), Some(s)) => (u, t, d, s),
-            _ => return Err(bad("expected {stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet")),
-        };
+        let (uuid, time, date, stem) =
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(u), Some(t), Some(d), Some(s)) => (u, t, d, s),
+                _ => return Err(bad("expected {stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet")),
+            };
         let uuid = Uuid::try_parse(uuid).map_err(|_| bad("the last field is not a UUID"))?;
         if uuid.hyphenated().to_string() != base.rsplit('_').next().unwrap_or_default() {
             return Err(bad("the UUID is not in lower-case hyphenated form"));
@@ -238,7 +238,9 @@ mod tests {
     fn table_paths() {
         assert_eq!(TablePath::new("/a/b/").unwrap().as_str(), "a/b");
         assert_eq!(TablePath::new("a/b-c.d").unwrap().name(), "b-c.d");
-        for bad in ["", "/", "a//b", "../x", "a/../b", "_staging", "a/.x", "a b", "a/ü", "a\\b"] {
+        for bad in [
+            "", "/", "a//b", "../x", "a/../b", "_staging", "a/.x", "a b", "a/ü", "a\\b",
+        ] {
             assert!(TablePath::new(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -282,7 +284,9 @@ mod tests {
 
     #[test]
     fn generated_names_are_unique_and_ordered() {
-        let names: Vec<FileName> = (0..1000).map(|_| FileName::generate("t").unwrap()).collect();
+        let names: Vec<FileName> = (0..1000)
+            .map(|_| FileName::generate("t").unwrap())
+            .collect();
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(sorted, names);

@@ -28,6 +28,10 @@ pub const DEFAULT_BATCH_SIZE: usize = 8192;
 /// Default number of files whose footers a scan fetches ahead of the one it decodes.
 pub const DEFAULT_FILE_CONCURRENCY: usize = 4;
 
+/// Bytes fetched from the end of a file in the first request: enough for most footers,
+/// so a footer usually costs one request instead of two.
+const FOOTER_PREFETCH: usize = 64 * 1024;
+
 /// The smallest possible Parquet file: `PAR1`, a 4-byte footer length, `PAR1`.
 const MIN_PARQUET_SIZE: u64 = 12;
 
@@ -188,7 +192,14 @@ pub(crate) async fn scan(
             let (expected, first_path) = (Arc::clone(&expected), Arc::clone(&first_path));
             async move {
                 let opened = open_file(&engine, &table, &file, &options).await?;
-                check_same_schema(&engine, &table, &first_path, &expected, &file.path, &opened.schema)?;
+                check_same_schema(
+                    &engine,
+                    &table,
+                    &first_path,
+                    &expected,
+                    &file.path,
+                    &opened.schema,
+                )?;
                 Ok(opened)
             }
         })
@@ -220,7 +231,10 @@ impl OpenFile {
 
     /// The file's batches, reordered to the projection and stamped with the scan's schema
     /// (so every batch of a scan has the same schema object, metadata included).
-    fn into_stream(self, schema: SchemaRef) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
+    fn into_stream(
+        self,
+        schema: SchemaRef,
+    ) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
         let OpenFile {
             engine,
             path,
@@ -262,12 +276,14 @@ async fn open_file(
         Some(columns) => {
             let mut indices = Vec::with_capacity(columns.len());
             for column in columns {
-                let index = file_schema.index_of(column).map_err(|_| Error::ColumnNotFound {
-                    backend: engine.backend().to_string(),
-                    table: table.to_string(),
-                    column: column.clone(),
-                    path: file.path.clone(),
-                })?;
+                let index = file_schema
+                    .index_of(column)
+                    .map_err(|_| Error::ColumnNotFound {
+                        backend: engine.backend().to_string(),
+                        table: table.to_string(),
+                        column: column.clone(),
+                        path: file.path.clone(),
+                    })?;
                 indices.push(index);
             }
             let mut sorted = indices.clone();
@@ -281,7 +297,10 @@ async fn open_file(
                 .iter()
                 .map(|&i| Arc::clone(&file_schema.fields()[i]))
                 .collect();
-            let schema = Arc::new(Schema::new_with_metadata(fields, file_schema.metadata().clone()));
+            let schema = Arc::new(Schema::new_with_metadata(
+                fields,
+                file_schema.metadata().clone(),
+            ));
             let mask = ProjectionMask::roots(meta.parquet_schema(), sorted);
             (mask, order, schema)
         }
@@ -431,6 +450,7 @@ impl AsyncFileReader for FileReader {
             let size = self.size;
             let metadata = ParquetMetaDataReader::new()
                 .with_arrow_reader_options(options)
+                .with_prefetch_hint(Some(FOOTER_PREFETCH))
                 .load_and_finish(self, size)
                 .await?;
             Ok(Arc::new(metadata))

@@ -29,8 +29,8 @@ use parquet::arrow::AsyncArrowWriter;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::basic::{GzipLevel, ZstdLevel};
 use parquet::errors::ParquetError;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tokio::task::JoinSet;
 
 use crate::engine::{RecordBatchStream, WriteReceipt, WrittenFile};
@@ -247,7 +247,9 @@ impl WriteOptions {
             ("upload_concurrency", self.upload_concurrency),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(Error::config(format!("WriteOptions: {name} must be positive")));
+            return Err(Error::config(format!(
+                "WriteOptions: {name} must be positive"
+            )));
         }
         if self.upload_part_size < MIN_UPLOAD_PART_SIZE {
             return Err(Error::config(format!(
@@ -272,7 +274,10 @@ impl WriteOptions {
             .set_dictionary_enabled(self.dictionary)
             .set_statistics_enabled(statistics)
             .set_key_value_metadata(Some(vec![
-                KeyValue::new(METADATA_WRITER_KEY.into(), env!("CARGO_PKG_NAME").to_string()),
+                KeyValue::new(
+                    METADATA_WRITER_KEY.into(),
+                    env!("CARGO_PKG_NAME").to_string(),
+                ),
                 KeyValue::new(
                     METADATA_VERSION_KEY.into(),
                     env!("CARGO_PKG_VERSION").to_string(),
@@ -323,9 +328,12 @@ pub(crate) async fn write_stream(
         state: State::Buffering(Vec::new(), 0),
         bytes: 0,
     };
-    let mut writer =
-        AsyncArrowWriter::try_new(sink, Arc::clone(&schema), Some(options.writer_properties()?))
-            .map_err(encode_error)?;
+    let mut writer = AsyncArrowWriter::try_new(
+        sink,
+        Arc::clone(&schema),
+        Some(options.writer_properties()?),
+    )
+    .map_err(encode_error)?;
 
     let mut rows = 0u64;
     let mut index = 0usize;
@@ -414,7 +422,9 @@ fn check_batch_schema(
 }
 
 /// Recovers our own error when it travelled through parquet as `External`.
-pub(crate) fn unwrap_parquet_error(error: ParquetError) -> std::result::Result<Error, ParquetError> {
+pub(crate) fn unwrap_parquet_error(
+    error: ParquetError,
+) -> std::result::Result<Error, ParquetError> {
     match error {
         ParquetError::External(boxed) => match boxed.downcast::<Error>() {
             Ok(ours) => Ok(*ours),
@@ -545,14 +555,16 @@ impl AsyncFileWriter for UploadSink {
                 }
                 State::Uploading(multipart) => multipart.push(bytes, part_size),
                 State::Staged | State::Closed => {
-                    return Err(ParquetError::General("write after the file was closed".into()));
+                    return Err(ParquetError::General(
+                        "write after the file was closed".into(),
+                    ));
                 }
             }
             let concurrency = self.concurrency;
-            if let State::Uploading(multipart) = &mut self.state {
-                if let Err(e) = multipart.wait_for_capacity(concurrency).await {
-                    return Err(self.fail("upload part", &self.staging, e));
-                }
+            if let State::Uploading(multipart) = &mut self.state
+                && let Err(e) = multipart.wait_for_capacity(concurrency).await
+            {
+                return Err(self.fail("upload part", &self.staging, e));
             }
             Ok(())
         })

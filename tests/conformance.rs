@@ -86,7 +86,9 @@ fn telemetry_schema() -> SchemaRef {
 
 /// `rows` rows of battery telemetry; `first` offsets the row numbers so batches differ.
 fn telemetry(first: usize, rows: usize) -> RecordBatch {
-    let ids: Vec<String> = (first..first + rows).map(|i| format!("battery-{:03}", i % 40)).collect();
+    let ids: Vec<String> = (first..first + rows)
+        .map(|i| format!("battery-{:03}", i % 40))
+        .collect();
     let ts: Vec<i64> = (first..first + rows)
         .map(|i| 1_730_592_000_000_000 + i as i64 * 60_000_000)
         .collect();
@@ -94,7 +96,7 @@ fn telemetry(first: usize, rows: usize) -> RecordBatch {
         .map(|i| (i % 17 != 0).then(|| 13.5 - (i % 100) as f64 / 1000.0))
         .collect();
     let temperature: Vec<Option<f32>> = (first..first + rows)
-        .map(|i| (i % 23 != 0).then(|| 20.0 + (i % 10) as f32))
+        .map(|i| (i % 23 != 0).then_some(20.0 + (i % 10) as f32))
         .collect();
     let cycles: Vec<i64> = (first..first + rows).map(|i| i as i64).collect();
     RecordBatch::try_new(
@@ -112,7 +114,9 @@ fn telemetry(first: usize, rows: usize) -> RecordBatch {
 
 /// About 8 bytes a row of incompressible data, for files large enough to need parts.
 fn noise(rows: usize, seed: u64) -> RecordBatch {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let values: Vec<i64> = (0..rows)
         .map(|_| {
             x ^= x << 13;
@@ -143,7 +147,12 @@ fn concat(batches: &[RecordBatch], schema: &SchemaRef) -> RecordBatch {
 fn assert_same_data(expected: &RecordBatch, found: &RecordBatch) {
     assert_eq!(expected.num_rows(), found.num_rows(), "row count");
     assert_eq!(expected.num_columns(), found.num_columns(), "column count");
-    for (e, f) in expected.schema().fields().iter().zip(found.schema().fields()) {
+    for (e, f) in expected
+        .schema()
+        .fields()
+        .iter()
+        .zip(found.schema().fields())
+    {
         assert_eq!(
             (e.name(), e.data_type(), e.is_nullable()),
             (f.name(), f.data_type(), f.is_nullable())
@@ -189,14 +198,21 @@ async fn write_then_scan_round_trips(b: &Backend) {
     assert!(files[0].path.starts_with("battery/telemetry/telemetry_"));
 
     let meta = engine.file_metadata(&files[0].path).await.unwrap();
-    assert_eq!((meta.rows, meta.row_groups, meta.size), (3000, 1, receipt.bytes));
+    assert_eq!(
+        (meta.rows, meta.row_groups, meta.size),
+        (3000, 1, receipt.bytes)
+    );
     assert_eq!(meta.schema.fields(), telemetry_schema().fields());
     assert_eq!(
-        meta.key_value.get(parquet_storage::METADATA_WRITER_KEY).map(String::as_str),
+        meta.key_value
+            .get(parquet_storage::METADATA_WRITER_KEY)
+            .map(String::as_str),
         Some("parquet-storage")
     );
     assert_eq!(
-        meta.key_value.get(parquet_storage::METADATA_VERSION_KEY).map(String::as_str),
+        meta.key_value
+            .get(parquet_storage::METADATA_VERSION_KEY)
+            .map(String::as_str),
         Some(env!("CARGO_PKG_VERSION"))
     );
 
@@ -204,7 +220,10 @@ async fn write_then_scan_round_trips(b: &Backend) {
 
     // A second write adds a second file; the scan returns both, oldest first.
     let second = telemetry(3000, 500);
-    engine.write_batch(&t, second.clone(), WriteOptions::default()).await.unwrap();
+    engine
+        .write_batch(&t, second.clone(), WriteOptions::default())
+        .await
+        .unwrap();
     assert_eq!(engine.list_files(&t).await.unwrap().len(), 2);
     let all = read_table(engine.as_ref(), &t).await;
     assert_same_data(&concat(&[batch, second], &telemetry_schema()), &all);
@@ -213,7 +232,10 @@ async fn write_then_scan_round_trips(b: &Backend) {
 async fn projection_reads_columns_in_requested_order(b: &Backend) {
     let t = table("proj");
     let batch = telemetry(0, 100);
-    b.engine.write_batch(&t, batch.clone(), WriteOptions::default()).await.unwrap();
+    b.engine
+        .write_batch(&t, batch.clone(), WriteOptions::default())
+        .await
+        .unwrap();
     let options = ScanOptions::default().with_projection(["voltage", "battery_id"]);
     let read = b.engine.read_all(&t, options).await.unwrap();
     let schema = read[0].schema();
@@ -228,7 +250,12 @@ async fn projection_reads_columns_in_requested_order(b: &Backend) {
         .await
         .unwrap_err();
     match &missing {
-        Error::ColumnNotFound { column, path, table, .. } => {
+        Error::ColumnNotFound {
+            column,
+            path,
+            table,
+            ..
+        } => {
             assert_eq!((column.as_str(), table.as_str()), ("nope", "proj"));
             assert!(path.starts_with("proj/proj_"), "{path}");
         }
@@ -253,7 +280,10 @@ async fn several_batches_make_one_file(b: &Backend) {
         telemetry_schema(),
         futures::stream::iter(batches.clone()).map(Ok),
     );
-    b.engine.write_stream(&t2, stream, WriteOptions::default()).await.unwrap();
+    b.engine
+        .write_stream(&t2, stream, WriteOptions::default())
+        .await
+        .unwrap();
     let expected = concat(&batches, &telemetry_schema());
     assert_same_data(&expected, &read_table(&b.engine, &t).await);
     assert_same_data(&expected, &read_table(&b.engine, &t2).await);
@@ -268,19 +298,27 @@ async fn empty_write_writes_nothing(b: &Backend) {
         .unwrap();
     assert!(receipt.files.is_empty());
     assert_eq!(receipt.rows, 0);
-    let receipt = b.engine.write_batches(&t, vec![], WriteOptions::default()).await.unwrap();
+    let receipt = b
+        .engine
+        .write_batches(&t, vec![], WriteOptions::default())
+        .await
+        .unwrap();
     assert!(receipt.files.is_empty());
     assert!(b.engine.list_files(&t).await.unwrap().is_empty());
     assert!(b.raw_listing(&t).await.is_empty());
     let err = b.engine.scan(&t, ScanOptions::default()).await.unwrap_err();
-    assert!(matches!(&err, Error::TableNotFound { table, .. } if table == "empty"), "{err:?}");
+    assert!(
+        matches!(&err, Error::TableNotFound { table, .. } if table == "empty"),
+        "{err:?}"
+    );
     assert!(err.is_not_found());
 }
 
 async fn batch_with_other_schema_is_rejected(b: &Backend) {
     let t = table("mismatch");
-    let other = RecordBatch::try_from_iter([("x", Arc::new(Int32Array::from(vec![1])) as ArrayRef)])
-        .unwrap();
+    let other =
+        RecordBatch::try_from_iter([("x", Arc::new(Int32Array::from(vec![1])) as ArrayRef)])
+            .unwrap();
     let stream = RecordBatchStream::new(
         telemetry_schema(),
         futures::stream::iter(vec![Ok(telemetry(0, 10)), Ok(other)]),
@@ -317,9 +355,16 @@ async fn write_options_are_applied(b: &Backend) {
             .with_statistics(StatisticsLevel::Chunk)
             .with_dictionary(i % 2 == 0)
             .with_stem("custom-stem");
-        let receipt = b.engine.write_batch(&t, batch.clone(), options).await.unwrap();
+        let receipt = b
+            .engine
+            .write_batch(&t, batch.clone(), options)
+            .await
+            .unwrap();
         let path = &receipt.files[0].path;
-        assert!(path.starts_with(&format!("codec{i}/custom-stem_")), "{path}");
+        assert!(
+            path.starts_with(&format!("codec{i}/custom-stem_")),
+            "{path}"
+        );
         let meta = b.engine.file_metadata(path).await.unwrap();
         assert_eq!(meta.row_groups, 4, "{compression:?}"); // 300 + 300 + 300 + 100
         assert_same_data(&batch, &read_table(&b.engine, &t).await);
@@ -336,14 +381,24 @@ async fn invalid_options_are_rejected(b: &Backend) {
         WriteOptions::default().with_max_row_group_rows(0),
         WriteOptions::default().with_upload_concurrency(0),
     ] {
-        let err = b.engine.write_batch(&t, batch.clone(), options).await.unwrap_err();
+        let err = b
+            .engine
+            .write_batch(&t, batch.clone(), options)
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Config { .. }), "{err:?}");
     }
     assert!(b.raw_listing(&t).await.is_empty());
-    b.engine.write_batch(&t, batch, WriteOptions::default()).await.unwrap();
+    b.engine
+        .write_batch(&t, batch, WriteOptions::default())
+        .await
+        .unwrap();
     let err = b
         .engine
-        .scan(&t, ScanOptions::default().with_projection(["voltage", "voltage"]))
+        .scan(
+            &t,
+            ScanOptions::default().with_projection(["voltage", "voltage"]),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
@@ -364,8 +419,13 @@ async fn concurrent_writers_make_distinct_files(b: &Backend) {
     let receipts = futures::future::try_join_all(writers).await.unwrap();
     let names: BTreeSet<String> = receipts.iter().map(|r| r.files[0].path.clone()).collect();
     assert_eq!(names.len(), 16);
-    let listed: BTreeSet<String> =
-        engine.list_files(&t).await.unwrap().into_iter().map(|f| f.path).collect();
+    let listed: BTreeSet<String> = engine
+        .list_files(&t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     assert_eq!(listed, names);
     let all = read_table(engine.as_ref(), &t).await;
     let cycles = all.column(4).as_any().downcast_ref::<Int64Array>().unwrap();
@@ -382,7 +442,11 @@ async fn second_create_of_a_name_fails(b: &Backend) {
         let t = table(&format!("immutable_{label}"));
         let name = FileName::generate("fixed").unwrap();
         let options = options.with_file_name(name.clone());
-        let first = b.engine.write_batch(&t, batch.clone(), options.clone()).await.unwrap();
+        let first = b
+            .engine
+            .write_batch(&t, batch.clone(), options.clone())
+            .await
+            .unwrap();
         assert_eq!(first.files[0].path, format!("{t}/{name}"));
 
         let replacement = match label {
@@ -400,7 +464,11 @@ async fn second_create_of_a_name_fails(b: &Backend) {
         }
         // The original is intact and nothing else is visible or left over.
         assert_same_data(&batch, &read_table(&b.engine, &t).await);
-        assert_eq!(b.raw_listing(&t).await, vec![first.files[0].path.clone()], "{label}");
+        assert_eq!(
+            b.raw_listing(&t).await,
+            vec![first.files[0].path.clone()],
+            "{label}"
+        );
 
         // Replacing takes an explicit overwrite.
         b.engine
@@ -408,7 +476,11 @@ async fn second_create_of_a_name_fails(b: &Backend) {
             .await
             .unwrap();
         assert_same_data(&replacement, &read_table(&b.engine, &t).await);
-        assert_eq!(b.raw_listing(&t).await, vec![first.files[0].path.clone()], "{label}");
+        assert_eq!(
+            b.raw_listing(&t).await,
+            vec![first.files[0].path.clone()],
+            "{label}"
+        );
     }
 }
 
@@ -420,10 +492,17 @@ async fn large_file_streams_in_parts(b: &Backend) {
         .write_batch(&t, batch.clone(), large_file_options())
         .await
         .unwrap();
-    assert!(receipt.bytes > 2 * parquet_storage::MIN_UPLOAD_PART_SIZE as u64, "{receipt:?}");
+    assert!(
+        receipt.bytes > 2 * parquet_storage::MIN_UPLOAD_PART_SIZE as u64,
+        "{receipt:?}"
+    );
     // Only the published file remains: the staging key is gone.
     assert_eq!(b.raw_listing(&t).await, vec![receipt.files[0].path.clone()]);
-    let meta = b.engine.file_metadata(&receipt.files[0].path).await.unwrap();
+    let meta = b
+        .engine
+        .file_metadata(&receipt.files[0].path)
+        .await
+        .unwrap();
     assert_eq!((meta.rows, meta.row_groups), (LARGE_ROWS as u64, 8));
     assert_same_data(&batch, &read_table(&b.engine, &t).await);
 }
@@ -462,19 +541,27 @@ async fn failing_store_leaves_nothing_visible(b: &Backend) {
             ));
         }
         let expected_steps = if label == "small" { 1 } else { 5 };
-        assert!(failures >= expected_steps, "{label}: only {failures} failure points");
+        assert!(
+            failures >= expected_steps,
+            "{label}: only {failures} failure points"
+        );
     }
 }
 
 async fn failing_input_leaves_nothing_visible(b: &Backend) {
     for (label, good) in [
         ("small", vec![telemetry(0, 100), telemetry(100, 100)]),
-        ("large", vec![noise(LARGE_ROWS, 4), noise(LARGE_ROWS / 2, 5)]),
+        (
+            "large",
+            vec![noise(LARGE_ROWS, 4), noise(LARGE_ROWS / 2, 5)],
+        ),
     ] {
         let t = table(&format!("bad_input_{label}"));
         let schema = good[0].schema();
-        let items: Vec<parquet_storage::Result<RecordBatch>> =
-            good.into_iter().map(Ok).chain([Err(Error::TableNotFound {
+        let items: Vec<parquet_storage::Result<RecordBatch>> = good
+            .into_iter()
+            .map(Ok)
+            .chain([Err(Error::TableNotFound {
                 backend: "upstream".into(),
                 table: "source-of-the-failure".into(),
             })])
@@ -489,7 +576,11 @@ async fn failing_input_leaves_nothing_visible(b: &Backend) {
             matches!(&err, Error::TableNotFound { table, .. } if table == "source-of-the-failure"),
             "{label}: {err:?}"
         );
-        assert!(b.raw_listing(&t).await.is_empty(), "{label}: {:?}", b.raw_listing(&t).await);
+        assert!(
+            b.raw_listing(&t).await.is_empty(),
+            "{label}: {:?}",
+            b.raw_listing(&t).await
+        );
     }
 }
 
@@ -503,7 +594,9 @@ async fn unreadable_files_are_named(b: &Backend) {
             .await
             .unwrap();
         store
-            .get(&object_store::path::Path::from(receipt.files[0].path.as_str()))
+            .get(&object_store::path::Path::from(
+                receipt.files[0].path.as_str(),
+            ))
             .await
             .unwrap()
             .bytes()
@@ -512,13 +605,18 @@ async fn unreadable_files_are_named(b: &Backend) {
     };
     let mut flipped = valid.to_vec();
     let middle = flipped.len() / 2;
-    flipped[middle - 40..middle + 40].iter_mut().for_each(|b| *b = !*b);
+    flipped[middle - 40..middle + 40]
+        .iter_mut()
+        .for_each(|b| *b = !*b);
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("zero.parquet", vec![]),
         ("tiny.parquet", b"PAR1".to_vec()),
         ("truncated.parquet", valid[..valid.len() - 100].to_vec()),
         ("headless.parquet", valid[100..].to_vec()),
-        ("notes.txt", b"these are not the rows you are looking for\n".repeat(10)),
+        (
+            "notes.txt",
+            b"these are not the rows you are looking for\n".repeat(10),
+        ),
         ("corrupt_footer.parquet", {
             let mut v = valid.to_vec();
             let n = v.len();
@@ -531,7 +629,10 @@ async fn unreadable_files_are_named(b: &Backend) {
         let t = table(&format!("bad_{}", name.replace('.', "_")));
         let path = format!("{t}/{name}");
         store
-            .put(&object_store::path::Path::from(path.as_str()), PutPayload::from(bytes))
+            .put(
+                &object_store::path::Path::from(path.as_str()),
+                PutPayload::from(bytes),
+            )
             .await
             .unwrap();
         let scanned = match b.engine.scan(&t, ScanOptions::default()).await {
@@ -540,15 +641,25 @@ async fn unreadable_files_are_named(b: &Backend) {
         };
         let err = scanned.expect_err(name);
         assert!(err.to_string().contains(&path), "{name}: {err}");
-        assert!(matches!(err, Error::InvalidParquet { .. }), "{name}: {err:?}");
+        assert!(
+            matches!(err, Error::InvalidParquet { .. }),
+            "{name}: {err:?}"
+        );
         // A file whose footer is intact still has readable metadata.
         if !matches!(name, "corrupt_pages.parquet" | "headless.parquet") {
             let err = b.engine.file_metadata(&path).await.unwrap_err();
             assert!(err.to_string().contains(&path), "{name}: {err}");
         }
     }
-    let err = b.engine.file_metadata("source/missing.parquet").await.unwrap_err();
-    assert!(matches!(&err, Error::NotFound { path, .. } if path == "source/missing.parquet"), "{err:?}");
+    let err = b
+        .engine
+        .file_metadata("source/missing.parquet")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { path, .. } if path == "source/missing.parquet"),
+        "{err:?}"
+    );
 }
 
 async fn hidden_objects_are_not_data(b: &Backend) {
@@ -559,9 +670,17 @@ async fn hidden_objects_are_not_data(b: &Backend) {
         .await
         .unwrap();
     let store = b.store();
-    for hidden in ["hidden/_SUCCESS", "hidden/.crc", "hidden/_staging/x.parquet", "hidden/.tmp/y.parquet"] {
+    for hidden in [
+        "hidden/_SUCCESS",
+        "hidden/.crc",
+        "hidden/_staging/x.parquet",
+        "hidden/.tmp/y.parquet",
+    ] {
         store
-            .put(&object_store::path::Path::from(hidden), PutPayload::from_static(b"junk"))
+            .put(
+                &object_store::path::Path::from(hidden),
+                PutPayload::from_static(b"junk"),
+            )
             .await
             .unwrap();
     }
@@ -570,7 +689,14 @@ async fn hidden_objects_are_not_data(b: &Backend) {
         .write_batch(&table("hidden2"), telemetry(0, 3), WriteOptions::default())
         .await
         .unwrap();
-    let files: Vec<String> = b.engine.list_files(&t).await.unwrap().into_iter().map(|f| f.path).collect();
+    let files: Vec<String> = b
+        .engine
+        .list_files(&t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     assert_eq!(files, vec![receipt.files[0].path.clone()]);
     assert_eq!(read_table(&b.engine, &t).await.num_rows(), 10);
 }
@@ -582,17 +708,24 @@ async fn conflicting_files_are_named(b: &Backend) {
         .write_batch(&t, telemetry(0, 10), WriteOptions::default())
         .await
         .unwrap();
-    let other = RecordBatch::try_from_iter([
-        ("battery_id", Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef),
-    ])
+    let other = RecordBatch::try_from_iter([(
+        "battery_id",
+        Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef,
+    )])
     .unwrap();
-    let second = b.engine.write_batch(&t, other, WriteOptions::default()).await.unwrap();
+    let second = b
+        .engine
+        .write_batch(&t, other, WriteOptions::default())
+        .await
+        .unwrap();
     let result = match b.engine.scan(&t, ScanOptions::default()).await {
         Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
         Err(e) => Err(e),
     };
     match result.unwrap_err() {
-        Error::SchemaConflict { first_path, path, .. } => {
+        Error::SchemaConflict {
+            first_path, path, ..
+        } => {
             assert_eq!(first_path, first.files[0].path);
             assert_eq!(path, second.files[0].path);
         }
@@ -608,7 +741,10 @@ async fn conflicting_files_are_named(b: &Backend) {
         Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
         Err(e) => Err(e),
     };
-    assert!(matches!(result, Err(Error::ColumnNotFound { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(Error::ColumnNotFound { .. })),
+        "{result:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,7 +820,9 @@ fn text() -> impl Strategy<Value = String> {
 fn column(kind: Kind2, nullable: bool, rows: usize) -> BoxedStrategy<ArrayRef> {
     macro_rules! prim {
         ($values:expr, $array:ty) => {
-            cells($values, nullable, rows).prop_map(|v| Arc::new(<$array>::from(v)) as ArrayRef).boxed()
+            cells($values, nullable, rows)
+                .prop_map(|v| Arc::new(<$array>::from(v)) as ArrayRef)
+                .boxed()
         };
     }
     match kind {
@@ -701,22 +839,32 @@ fn column(kind: Kind2, nullable: bool, rows: usize) -> BoxedStrategy<ArrayRef> {
         Kind2::F64 => prim!(any::<f64>(), Float64Array),
         Kind2::Utf8 => prim!(text(), StringArray),
         Kind2::LargeUtf8 => prim!(text(), LargeStringArray),
-        Kind2::Binary => cells(proptest::collection::vec(any::<u8>(), 0..16), nullable, rows)
-            .prop_map(|v| {
-                Arc::new(BinaryArray::from_iter(v.iter().map(|x| x.as_deref()))) as ArrayRef
-            })
-            .boxed(),
+        Kind2::Binary => cells(
+            proptest::collection::vec(any::<u8>(), 0..16),
+            nullable,
+            rows,
+        )
+        .prop_map(|v| Arc::new(BinaryArray::from_iter(v.iter().map(|x| x.as_deref()))) as ArrayRef)
+        .boxed(),
         Kind2::Date32 => prim!(-1_000_000i32..1_000_000, Date32Array),
         Kind2::TsMillisUtc => cells(any::<i64>(), nullable, rows)
-            .prop_map(|v| Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef)
+            .prop_map(|v| {
+                Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef
+            })
             .boxed(),
         Kind2::TsMicros => prim!(any::<i64>(), TimestampMicrosecondArray),
         Kind2::TsNanosUtc => cells(any::<i64>(), nullable, rows)
-            .prop_map(|v| Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")) as ArrayRef)
+            .prop_map(|v| {
+                Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")) as ArrayRef
+            })
             .boxed(),
         Kind2::Decimal => cells(-9_999_999_999i128..=9_999_999_999, nullable, rows)
             .prop_map(|v| {
-                Arc::new(Decimal128Array::from(v).with_precision_and_scale(10, 2).unwrap()) as ArrayRef
+                Arc::new(
+                    Decimal128Array::from(v)
+                        .with_precision_and_scale(10, 2)
+                        .unwrap(),
+                ) as ArrayRef
             })
             .boxed(),
         Kind2::ListI64 => cells(
@@ -749,7 +897,10 @@ fn column(kind: Kind2, nullable: bool, rows: usize) -> BoxedStrategy<ArrayRef> {
         .boxed(),
         Kind2::ListListI32 => cells(
             proptest::collection::vec(
-                proptest::option::of(proptest::collection::vec(proptest::option::of(any::<i32>()), 0..3)),
+                proptest::option::of(proptest::collection::vec(
+                    proptest::option::of(any::<i32>()),
+                    0..3,
+                )),
                 0..3,
             ),
             nullable,
@@ -813,7 +964,11 @@ fn data_type(kind: Kind2) -> DataType {
 /// A random schema (1–6 columns) and 0–3 batches of 0–40 rows each.
 fn arbitrary_batches() -> impl Strategy<Value = (SchemaRef, Vec<RecordBatch>)> {
     let columns = proptest::collection::vec(
-        (proptest::sample::select(KINDS.to_vec()), any::<bool>(), "[a-zA-Zü€😀 _]{1,5}"),
+        (
+            proptest::sample::select(KINDS.to_vec()),
+            any::<bool>(),
+            "[a-zA-Zü€😀 _]{1,5}",
+        ),
         1..=6,
     );
     let batch_rows = proptest::collection::vec(0usize..40, 0..=3);
@@ -832,7 +987,9 @@ fn arbitrary_batches() -> impl Strategy<Value = (SchemaRef, Vec<RecordBatch>)> {
             let fields: Vec<Field> = columns
                 .iter()
                 .enumerate()
-                .map(|(i, (kind, nullable, name))| Field::new(format!("{name}{i}"), data_type(*kind), *nullable))
+                .map(|(i, (kind, nullable, name))| {
+                    Field::new(format!("{name}{i}"), data_type(*kind), *nullable)
+                })
                 .collect();
             let schema = Arc::new(Schema::new(fields));
             let batches = arrays
@@ -856,7 +1013,10 @@ async fn arbitrary_batches_round_trip(b: &Backend) {
     let outcome = tokio::task::block_in_place(|| {
         runner.run(&arbitrary_batches(), |(schema, batches)| {
             handle.block_on(async {
-                let t = table(&format!("prop/case{}", counter.fetch_add(1, Ordering::SeqCst)));
+                let t = table(&format!(
+                    "prop/case{}",
+                    counter.fetch_add(1, Ordering::SeqCst)
+                ));
                 let stream = RecordBatchStream::from_batches(Arc::clone(&schema), batches.clone());
                 let receipt = b
                     .engine
@@ -910,11 +1070,19 @@ async fn s3_rejected_credentials_and_missing_bucket_are_named() {
             .await
             .unwrap_err();
         assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
-        assert!(err.to_string().contains(&format!("s3://{}/creds", server.bucket)), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("s3://{}/creds", server.bucket)),
+            "{err}"
+        );
         let err = engine.list_files(&t).await.unwrap_err();
         assert!(matches!(err, Error::AccessDenied { .. }), "{err:?}");
     }
-    let engine = server.builder("").with_bucket("no-such-bucket-here").build().unwrap();
+    let engine = server
+        .builder("")
+        .with_bucket("no-such-bucket-here")
+        .build()
+        .unwrap();
     let err = engine.list_files(&t).await.unwrap_err();
     match &err {
         Error::BucketNotFound { bucket, .. } => assert_eq!(bucket, "no-such-bucket-here"),
@@ -938,8 +1106,16 @@ fn engines_come_from_urls() {
     let url = url::Url::from_directory_path(dir.path().join("url")).unwrap();
     let from_file_url = ObjectStoreEngine::from_url(url.as_str()).unwrap();
     assert!(dir.path().join("url").is_dir());
-    assert!(from_file_url.to_string().ends_with("/url"), "{from_file_url}");
-    assert_eq!(ObjectStoreEngine::from_url("memory://").unwrap().to_string(), "memory://");
+    assert!(
+        from_file_url.to_string().ends_with("/url"),
+        "{from_file_url}"
+    );
+    assert_eq!(
+        ObjectStoreEngine::from_url("memory://")
+            .unwrap()
+            .to_string(),
+        "memory://"
+    );
     let s3 = ObjectStoreEngine::from_url("s3://bucket-x/some/prefix").unwrap();
     assert_eq!(s3.to_string(), "s3://bucket-x/some/prefix");
     for bad in ["ftp://x", "memory://x", "s3://", "file://relative"] {

@@ -16,12 +16,11 @@ impl ObjectStoreEngine {
     /// half-written one. Deleting a file removes directories it leaves empty.
     pub fn local(root: impl AsRef<Path>) -> Result<Self> {
         let root = root.as_ref();
-        let config_error = |what: &str, source: Box<dyn std::error::Error + Send + Sync>| {
-            Error::Config {
+        let config_error =
+            |what: &str, source: Box<dyn std::error::Error + Send + Sync>| Error::Config {
                 message: format!("local backend: cannot {what} {}", root.display()),
                 source: Some(source),
-            }
-        };
+            };
         std::fs::create_dir_all(root).map_err(|e| config_error("create directory", e.into()))?;
         let root = std::fs::canonicalize(root).map_err(|e| config_error("resolve", e.into()))?;
         let store = LocalFileSystem::new_with_prefix(&root)
@@ -30,6 +29,9 @@ impl ObjectStoreEngine {
         let label = url::Url::from_directory_path(&root)
             .map(|u| u.to_string())
             .unwrap_or_else(|()| format!("file://{}", root.display()));
-        Ok(ObjectStoreEngine::new(Arc::new(store), label.trim_end_matches('/')))
+        Ok(ObjectStoreEngine::new(
+            Arc::new(store),
+            label.trim_end_matches('/'),
+        ))
     }
 }

@@ -104,6 +104,7 @@ impl ObjectStoreEngine {
     }
 
     /// Remembers the S3 bucket, so "no such bucket" errors can name it.
+    #[cfg(feature = "s3")]
     pub(crate) fn with_bucket(mut self, bucket: &str) -> Self {
         self.bucket = Some(bucket.into());
         self
@@ -118,6 +119,7 @@ impl ObjectStoreEngine {
     ) -> Error {
         let backend = self.backend.to_string();
         let path = path.to_string();
+        let source = Box::new(source);
         // S3 reports some conditions only in the body of a generic HTTP error, which
         // object_store keeps as text; the S3 error codes are stable, so look for them.
         let text = format!("{source:?}");
@@ -145,19 +147,18 @@ impl ObjectStoreEngine {
                 source,
             };
         }
-        match source {
+        match *source {
             object_store::Error::NotFound { .. } => Error::NotFound {
                 backend,
                 path,
                 source,
             },
-            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => {
-                Error::AlreadyExists {
-                    backend,
-                    path,
-                    source,
-                }
-            }
+            object_store::Error::AlreadyExists { .. }
+            | object_store::Error::Precondition { .. } => Error::AlreadyExists {
+                backend,
+                path,
+                source,
+            },
             object_store::Error::PermissionDenied { .. }
             | object_store::Error::Unauthenticated { .. } => Error::AccessDenied {
                 backend,

@@ -67,7 +67,12 @@ impl fmt::Display for FaultyStore {
 #[async_trait]
 #[deny(clippy::missing_trait_methods)]
 impl ObjectStore for FaultyStore {
-    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
         self.state.check("put")?;
         self.inner.put_opts(location, payload, opts).await
     }
@@ -89,7 +94,11 @@ impl ObjectStore for FaultyStore {
         self.inner.get_opts(location, options).await
     }
 
-    async fn get_ranges(&self, location: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<bytes::Bytes>> {
+    async fn get_ranges(
+        &self,
+        location: &Path,
+        ranges: &[std::ops::Range<u64>],
+    ) -> Result<Vec<bytes::Bytes>> {
         self.inner.get_ranges(location, ranges).await
     }
 

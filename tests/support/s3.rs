@@ -79,7 +79,9 @@ impl TestS3 {
                         }
                     },
                 );
-                let conn = http.serve_connection(TokioIo::new(socket), svc).into_owned();
+                let conn = http
+                    .serve_connection(TokioIo::new(socket), svc)
+                    .into_owned();
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
