@@ -346,7 +346,18 @@ pub(crate) async fn write_stream(
                 continue;
             }
             rows += batch.num_rows() as u64;
-            writer.write(&batch).await.map_err(encode_error)?;
+            // Hand the encoder at most one row group at a time, so it flushes (and we
+            // upload) each row group before encoding the next: a large batch is never
+            // held twice, once decoded and once encoded.
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                let len = options.max_row_group_rows.min(batch.num_rows() - offset);
+                writer
+                    .write(&batch.slice(offset, len))
+                    .await
+                    .map_err(encode_error)?;
+                offset += len;
+            }
         }
         if rows > 0 {
             writer.finish().await.map_err(encode_error)?;
@@ -473,6 +484,16 @@ impl UploadSink {
         ParquetError::External(Box::new(self.engine.store_error(operation, path, e)))
     }
 
+    async fn push_part_bytes(&mut self, bytes: Bytes) -> parquet::errors::Result<()> {
+        let (part_size, concurrency) = (self.part_size, self.concurrency);
+        if let State::Uploading(multipart) = &mut self.state
+            && let Err(e) = multipart.push(bytes, part_size, concurrency).await
+        {
+            return Err(self.fail("upload part", &self.staging, e));
+        }
+        Ok(())
+    }
+
     async fn complete_inner(&mut self) -> parquet::errors::Result<()> {
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Buffering(chunks, _) => {
@@ -487,7 +508,7 @@ impl UploadSink {
                     .map_err(|e| self.fail("put", &self.target, e))?;
             }
             State::Uploading(mut multipart) => {
-                if let Err(e) = multipart.finish(self.part_size).await {
+                if let Err(e) = multipart.finish(self.concurrency).await {
                     // Keep it, so that `abort` aborts the upload.
                     self.state = State::Uploading(multipart);
                     return Err(self.fail("complete multipart upload", &self.staging, e));
@@ -547,24 +568,17 @@ impl AsyncFileWriter for UploadSink {
                         .put_multipart_opts(&self.staging, PutMultipartOptions::default())
                         .await
                         .map_err(|e| self.fail("start multipart upload", &self.staging, e))?;
-                    let mut multipart = Multipart::new(upload);
+                    self.state = State::Uploading(Multipart::new(upload));
                     for chunk in chunks {
-                        multipart.push(chunk, part_size);
+                        self.push_part_bytes(chunk).await?;
                     }
-                    self.state = State::Uploading(multipart);
                 }
-                State::Uploading(multipart) => multipart.push(bytes, part_size),
+                State::Uploading(_) => self.push_part_bytes(bytes).await?,
                 State::Staged | State::Closed => {
                     return Err(ParquetError::General(
                         "write after the file was closed".into(),
                     ));
                 }
-            }
-            let concurrency = self.concurrency;
-            if let State::Uploading(multipart) = &mut self.state
-                && let Err(e) = multipart.wait_for_capacity(concurrency).await
-            {
-                return Err(self.fail("upload part", &self.staging, e));
             }
             Ok(())
         })
@@ -595,16 +609,24 @@ impl Multipart {
         }
     }
 
-    /// Buffers `bytes`, sending every full part (slices share memory: no copy).
-    fn push(&mut self, mut bytes: Bytes, part_size: usize) {
+    /// Buffers `bytes` (slices share memory: no copy), sending every full part once
+    /// fewer than `max_in_flight` parts are uploading.
+    async fn push(
+        &mut self,
+        mut bytes: Bytes,
+        part_size: usize,
+        max_in_flight: usize,
+    ) -> object_store::Result<()> {
         while !bytes.is_empty() {
             let take = (part_size - self.pending_len).min(bytes.len());
             self.pending.push(bytes.split_to(take));
             self.pending_len += take;
             if self.pending_len == part_size {
+                self.wait_for_capacity(max_in_flight).await?;
                 self.send_part();
             }
         }
+        Ok(())
     }
 
     fn send_part(&mut self) {
@@ -624,9 +646,10 @@ impl Multipart {
         Ok(())
     }
 
-    async fn finish(&mut self, part_size: usize) -> object_store::Result<()> {
+    /// Sends the last (short) part, waits for every part, and completes the upload.
+    async fn finish(&mut self, max_in_flight: usize) -> object_store::Result<()> {
         if self.pending_len > 0 {
-            debug_assert!(self.pending_len < part_size);
+            self.wait_for_capacity(max_in_flight).await?;
             self.send_part();
         }
         while let Some(done) = self.in_flight.join_next().await {

@@ -487,14 +487,21 @@ async fn second_create_of_a_name_fails(b: &Backend) {
 async fn large_file_streams_in_parts(b: &Backend) {
     let t = table("large");
     let batch = noise(LARGE_ROWS, 7);
-    let receipt = b
-        .engine
-        .write_batch(&t, batch.clone(), large_file_options())
+    // Watch the parts go by: one in flight at a time, so at most one part's bytes.
+    let watcher = Arc::new(FaultyStore::new(b.store(), 0));
+    let engine = b.engine_over(|_| Arc::clone(&watcher) as _);
+    let options = large_file_options().with_upload_concurrency(1);
+    let receipt = engine
+        .write_batch(&t, batch.clone(), options)
         .await
         .unwrap();
+    let part = parquet_storage::MIN_UPLOAD_PART_SIZE;
+    assert!(receipt.bytes > 2 * part as u64, "{receipt:?}");
+    assert_eq!(watcher.parts(), (receipt.bytes as usize).div_ceil(part));
     assert!(
-        receipt.bytes > 2 * parquet_storage::MIN_UPLOAD_PART_SIZE as u64,
-        "{receipt:?}"
+        watcher.max_part_bytes_in_flight() <= part,
+        "{} bytes of parts in flight",
+        watcher.max_part_bytes_in_flight()
     );
     // Only the published file remains: the staging key is gone.
     assert_eq!(b.raw_listing(&t).await, vec![receipt.files[0].path.clone()]);

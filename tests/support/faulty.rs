@@ -22,10 +22,13 @@ pub struct FaultyStore {
     state: Arc<Counter>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Counter {
     seen: AtomicUsize,
     fail_at: usize,
+    parts: AtomicUsize,
+    part_bytes_in_flight: AtomicUsize,
+    max_part_bytes_in_flight: AtomicUsize,
 }
 
 impl Counter {
@@ -46,8 +49,8 @@ impl FaultyStore {
         FaultyStore {
             inner,
             state: Arc::new(Counter {
-                seen: AtomicUsize::new(0),
                 fail_at,
+                ..Counter::default()
             }),
         }
     }
@@ -55,6 +58,16 @@ impl FaultyStore {
     /// Mutating requests seen so far.
     pub fn requests(&self) -> usize {
         self.state.seen.load(Ordering::SeqCst)
+    }
+
+    /// Multipart parts started so far.
+    pub fn parts(&self) -> usize {
+        self.state.parts.load(Ordering::SeqCst)
+    }
+
+    /// The most bytes of multipart parts that were uploading at one time.
+    pub fn max_part_bytes_in_flight(&self) -> usize {
+        self.state.max_part_bytes_in_flight.load(Ordering::SeqCst)
     }
 }
 
@@ -152,10 +165,22 @@ struct FaultyUpload {
 #[async_trait]
 impl MultipartUpload for FaultyUpload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        match self.state.check("upload part") {
-            Ok(()) => self.inner.put_part(data),
-            Err(e) => Box::pin(futures::future::ready(Err(e))),
+        if let Err(e) = self.state.check("upload part") {
+            return Box::pin(futures::future::ready(Err(e)));
         }
+        let len = data.content_length();
+        let state = Arc::clone(&self.state);
+        state.parts.fetch_add(1, Ordering::SeqCst);
+        let now = state.part_bytes_in_flight.fetch_add(len, Ordering::SeqCst) + len;
+        state
+            .max_part_bytes_in_flight
+            .fetch_max(now, Ordering::SeqCst);
+        let upload = self.inner.put_part(data);
+        Box::pin(async move {
+            let result = upload.await;
+            state.part_bytes_in_flight.fetch_sub(len, Ordering::SeqCst);
+            result
+        })
     }
 
     async fn complete(&mut self) -> Result<PutResult> {
