@@ -22,7 +22,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectStoreExt, PutPayload};
 use parquet_storage::{
     Compression, Error, FileName, ObjectStoreEngine, RecordBatchStream, ScanOptions,
-    StatisticsLevel, StorageEngine, StorageEngineExt, TablePath, WriteOptions,
+    StatisticsLevel, StorageEngine, StorageEngineExt, TablePath, WriteOptions, WriteReceipt,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -168,6 +168,29 @@ fn assert_same_data(expected: &RecordBatch, found: &RecordBatch) {
     }
 }
 
+/// Writes one batch with default options.
+async fn write(engine: &dyn StorageEngine, table: &TablePath, batch: RecordBatch) -> WriteReceipt {
+    engine
+        .write_batch(table, batch, WriteOptions::default())
+        .await
+        .unwrap()
+}
+
+/// The paths `list_files` returns.
+async fn listed(engine: &dyn StorageEngine, table: &TablePath) -> Vec<String> {
+    let files = engine.list_files(table).await.unwrap();
+    files.into_iter().map(|f| f.path).collect()
+}
+
+/// Scans and collects, with the error of either step.
+async fn try_scan(
+    engine: &dyn StorageEngine,
+    table: &TablePath,
+    options: ScanOptions,
+) -> parquet_storage::Result<Vec<RecordBatch>> {
+    engine.scan(table, options).await?.try_collect().await
+}
+
 async fn read_table(engine: &dyn StorageEngine, table: &TablePath) -> RecordBatch {
     let stream = engine.scan(table, ScanOptions::default()).await.unwrap();
     let schema = stream.schema();
@@ -232,10 +255,7 @@ async fn write_then_scan_round_trips(b: &Backend) {
 async fn projection_reads_columns_in_requested_order(b: &Backend) {
     let t = table("proj");
     let batch = telemetry(0, 100);
-    b.engine
-        .write_batch(&t, batch.clone(), WriteOptions::default())
-        .await
-        .unwrap();
+    write(&b.engine, &t, batch.clone()).await;
     let options = ScanOptions::default().with_projection(["voltage", "battery_id"]);
     let read = b.engine.read_all(&t, options).await.unwrap();
     let schema = read[0].schema();
@@ -291,11 +311,7 @@ async fn several_batches_make_one_file(b: &Backend) {
 
 async fn empty_write_writes_nothing(b: &Backend) {
     let t = table("empty");
-    let receipt = b
-        .engine
-        .write_batch(&t, telemetry(0, 0), WriteOptions::default())
-        .await
-        .unwrap();
+    let receipt = write(&b.engine, &t, telemetry(0, 0)).await;
     assert!(receipt.files.is_empty());
     assert_eq!(receipt.rows, 0);
     let receipt = b
@@ -389,10 +405,7 @@ async fn invalid_options_are_rejected(b: &Backend) {
         assert!(matches!(err, Error::Config { .. }), "{err:?}");
     }
     assert!(b.raw_listing(&t).await.is_empty());
-    b.engine
-        .write_batch(&t, batch, WriteOptions::default())
-        .await
-        .unwrap();
+    write(&b.engine, &t, batch).await;
     let err = b
         .engine
         .scan(
@@ -419,13 +432,7 @@ async fn concurrent_writers_make_distinct_files(b: &Backend) {
     let receipts = futures::future::try_join_all(writers).await.unwrap();
     let names: BTreeSet<String> = receipts.iter().map(|r| r.files[0].path.clone()).collect();
     assert_eq!(names.len(), 16);
-    let listed: BTreeSet<String> = engine
-        .list_files(&t)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
+    let listed: BTreeSet<String> = listed(engine.as_ref(), &t).await.into_iter().collect();
     assert_eq!(listed, names);
     let all = read_table(engine.as_ref(), &t).await;
     let cycles = all.column(4).as_any().downcast_ref::<Int64Array>().unwrap();
@@ -595,11 +602,7 @@ async fn unreadable_files_are_named(b: &Backend) {
     let store = b.store();
     let valid = {
         let t = table("source");
-        let receipt = b
-            .engine
-            .write_batch(&t, telemetry(0, 100), WriteOptions::default())
-            .await
-            .unwrap();
+        let receipt = write(&b.engine, &t, telemetry(0, 100)).await;
         store
             .get(&object_store::path::Path::from(
                 receipt.files[0].path.as_str(),
@@ -642,10 +645,7 @@ async fn unreadable_files_are_named(b: &Backend) {
             )
             .await
             .unwrap();
-        let scanned = match b.engine.scan(&t, ScanOptions::default()).await {
-            Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
-            Err(e) => Err(e),
-        };
+        let scanned = try_scan(&b.engine, &t, ScanOptions::default()).await;
         let err = scanned.expect_err(name);
         assert!(err.to_string().contains(&path), "{name}: {err}");
         assert!(
@@ -671,11 +671,7 @@ async fn unreadable_files_are_named(b: &Backend) {
 
 async fn hidden_objects_are_not_data(b: &Backend) {
     let t = table("hidden");
-    let receipt = b
-        .engine
-        .write_batch(&t, telemetry(0, 10), WriteOptions::default())
-        .await
-        .unwrap();
+    let receipt = write(&b.engine, &t, telemetry(0, 10)).await;
     let store = b.store();
     for hidden in [
         "hidden/_SUCCESS",
@@ -696,39 +692,21 @@ async fn hidden_objects_are_not_data(b: &Backend) {
         .write_batch(&table("hidden2"), telemetry(0, 3), WriteOptions::default())
         .await
         .unwrap();
-    let files: Vec<String> = b
-        .engine
-        .list_files(&t)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
+    let files = listed(&b.engine, &t).await;
     assert_eq!(files, vec![receipt.files[0].path.clone()]);
     assert_eq!(read_table(&b.engine, &t).await.num_rows(), 10);
 }
 
 async fn conflicting_files_are_named(b: &Backend) {
     let t = table("conflict");
-    let first = b
-        .engine
-        .write_batch(&t, telemetry(0, 10), WriteOptions::default())
-        .await
-        .unwrap();
+    let first = write(&b.engine, &t, telemetry(0, 10)).await;
     let other = RecordBatch::try_from_iter([(
         "battery_id",
         Arc::new(Int32Array::from(vec![1, 2])) as ArrayRef,
     )])
     .unwrap();
-    let second = b
-        .engine
-        .write_batch(&t, other, WriteOptions::default())
-        .await
-        .unwrap();
-    let result = match b.engine.scan(&t, ScanOptions::default()).await {
-        Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
-        Err(e) => Err(e),
-    };
+    let second = write(&b.engine, &t, other).await;
+    let result = try_scan(&b.engine, &t, ScanOptions::default()).await;
     match result.unwrap_err() {
         Error::SchemaConflict {
             first_path, path, ..
@@ -740,14 +718,12 @@ async fn conflicting_files_are_named(b: &Backend) {
     }
     // Projecting onto a column both files share in the same type would still conflict on
     // type here; a column of the first file only is missing in the second.
-    let result = match b
-        .engine
-        .scan(&t, ScanOptions::default().with_projection(["voltage"]))
-        .await
-    {
-        Ok(stream) => stream.try_collect::<Vec<_>>().await.map(drop),
-        Err(e) => Err(e),
-    };
+    let result = try_scan(
+        &b.engine,
+        &t,
+        ScanOptions::default().with_projection(["voltage"]),
+    )
+    .await;
     assert!(
         matches!(result, Err(Error::ColumnNotFound { .. })),
         "{result:?}"
