@@ -193,6 +193,82 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// A batch does not conform to its registry schema; the report lists every problem.
+    #[error("{report}")]
+    Validation {
+        /// Every problem found, each with column, expectation, finding and rows.
+        report: Box<crate::schema::ValidationReport>,
+    },
+
+    /// A value cannot be converted to the schema's type without changing it.
+    #[error(
+        "table {table}: column {column:?}: cannot convert {from} to {to}: value {value:?} at row {first_row} {reason} ({bad_rows} bad rows)"
+    )]
+    Coercion {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The batch's type.
+        from: String,
+        /// The schema's type.
+        to: String,
+        /// The first row that fails (0-based).
+        first_row: u64,
+        /// That row's value.
+        value: String,
+        /// How many rows fail.
+        bad_rows: u64,
+        /// Why it fails.
+        reason: &'static str,
+    },
+
+    /// No schema of that name (and version) is registered.
+    #[error("no registered schema {name:?}{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
+    UnknownSchema {
+        /// The table name asked for.
+        name: String,
+        /// The version asked for, if any.
+        version: Option<u32>,
+    },
+
+    /// A table definition is inconsistent.
+    #[error("schema of table {table:?}: {reason}")]
+    InvalidSchema {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A schema file cannot be read or parsed.
+    #[error("schema file {path}")]
+    SchemaFile {
+        /// The file.
+        path: String,
+        /// What went wrong, with the line where the parser knows it.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A PostgreSQL type is not understood or not supported.
+    #[error("PostgreSQL type {text:?}: {reason}")]
+    InvalidPgType {
+        /// The type as written.
+        text: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// DDL could not be imported.
+    #[error("DDL line {line}: {message}")]
+    Ddl {
+        /// The line of the statement (1-based).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+
     /// An Arrow compute or construction step failed.
     #[error("table {table}: {context}")]
     Arrow {

@@ -66,6 +66,7 @@ mod engine;
 mod error;
 mod naming;
 mod read;
+pub mod schema;
 mod store;
 mod write;
 

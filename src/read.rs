@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::{DataType, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
@@ -20,6 +20,7 @@ use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use crate::engine::{DataFile, FileMetadata, RecordBatchStream};
 use crate::error::{Error, Result};
 use crate::naming::{TablePath, is_hidden};
+use crate::schema::TableSchema;
 use crate::store::ObjectStoreEngine;
 use crate::write::unwrap_parquet_error;
 
@@ -48,6 +49,7 @@ pub struct ScanOptions {
     projection: Option<Vec<String>>,
     batch_size: usize,
     file_concurrency: usize,
+    schema: Option<Arc<TableSchema>>,
 }
 
 impl Default for ScanOptions {
@@ -56,6 +58,7 @@ impl Default for ScanOptions {
             projection: None,
             batch_size: DEFAULT_BATCH_SIZE,
             file_concurrency: DEFAULT_FILE_CONCURRENCY,
+            schema: None,
         }
     }
 }
@@ -81,6 +84,14 @@ impl ScanOptions {
     /// Files whose footers are fetched ahead (default [`DEFAULT_FILE_CONCURRENCY`]).
     pub fn with_file_concurrency(mut self, files: usize) -> Self {
         self.file_concurrency = files;
+        self
+    }
+
+    /// Reads the table as registry schema `schema`: files written before a nullable
+    /// column was added read it as nulls, narrower types are widened, and a real
+    /// conflict is an [`Error::SchemaConflict`] naming the file and the column.
+    pub fn with_schema(mut self, schema: Arc<TableSchema>) -> Self {
+        self.schema = Some(schema);
         self
     }
 
@@ -166,6 +177,10 @@ pub(crate) async fn file_metadata(engine: &ObjectStoreEngine, path: &str) -> Res
 
 /// Streams the table's files one after another, each decoded with the projection; the
 /// footers of the next few files are fetched while the current one is decoded.
+///
+/// The output schema is the registry schema's when the options name one (files may then
+/// lack nullable columns, read as nulls, or hold narrower types, widened); otherwise it
+/// is the first file's, and every other file must match it.
 pub(crate) async fn scan(
     engine: &ObjectStoreEngine,
     table: &TablePath,
@@ -179,186 +194,323 @@ pub(crate) async fn scan(
             table: table.to_string(),
         });
     };
-    let concurrency = options.file_concurrency;
-    let options = Arc::new(options);
-    let first_path: Arc<str> = first.path.as_str().into();
-    let first = open_file(engine, table, first, &options).await?;
-    let schema = first.schema();
-
-    let (engine, table, expected) = (engine.clone(), table.clone(), Arc::clone(&schema));
-    let rest = futures::stream::iter(files.into_iter().skip(1))
+    let missing = |column: &str, path: &str| Error::ColumnNotFound {
+        backend: engine.backend().to_string(),
+        table: table.to_string(),
+        column: column.to_string(),
+        path: path.to_string(),
+    };
+    let (target, first_meta) = match &options.schema {
+        Some(schema) => {
+            let origin = format!(
+                "registry schema {} version {}",
+                schema.name(),
+                schema.version()
+            );
+            let output = project(&schema.arrow_schema(), options.projection(), |c| {
+                missing(c, &origin)
+            })?;
+            (
+                Target {
+                    output,
+                    origin,
+                    lenient: true,
+                },
+                None,
+            )
+        }
+        None => {
+            let meta = FileReader::new(engine, Path::from(first.path.as_str()), first.size)
+                .load()
+                .await?;
+            let output = project(meta.schema(), options.projection(), |c| {
+                missing(c, &first.path)
+            })?;
+            let strict = Target {
+                output,
+                origin: first.path.clone(),
+                lenient: false,
+            };
+            (strict, Some(meta))
+        }
+    };
+    let output = Arc::clone(&target.output);
+    let context = Arc::new(ScanContext {
+        engine: engine.clone(),
+        table: table.clone(),
+        options,
+        target,
+    });
+    let concurrency = context.options.file_concurrency;
+    let mut first_meta = first_meta;
+    let batches = futures::stream::iter(files)
         .map(move |file| {
-            let (engine, table, options) = (engine.clone(), table.clone(), Arc::clone(&options));
-            let (expected, first_path) = (Arc::clone(&expected), Arc::clone(&first_path));
-            async move {
-                let opened = open_file(&engine, &table, &file, &options).await?;
-                check_same_schema(
-                    &engine,
-                    &table,
-                    &first_path,
-                    &expected,
-                    &file.path,
-                    &opened.schema,
-                )?;
-                Ok(opened)
-            }
+            let context = Arc::clone(&context);
+            let preloaded = first_meta.take();
+            async move { open_file(&context, &file, preloaded).await }
         })
-        .buffered(concurrency);
-    let batches = futures::stream::once(futures::future::ready(Ok(first)))
-        .chain(rest)
-        .map_ok({
-            let schema = Arc::clone(&schema);
-            move |file| file.into_stream(Arc::clone(&schema))
-        })
+        .buffered(concurrency)
+        .map_ok(OpenFile::into_stream)
         .try_flatten();
-    Ok(RecordBatchStream::new(schema, batches))
+    Ok(RecordBatchStream::new(output, batches))
 }
 
-/// A file opened for a scan: its footer is read and its projected schema known.
-struct OpenFile {
+/// The columns of `schema` named by `projection`, in that order (all when `None`).
+fn project(
+    schema: &SchemaRef,
+    projection: Option<&[String]>,
+    missing: impl Fn(&str) -> Error,
+) -> Result<SchemaRef> {
+    let Some(columns) = projection else {
+        return Ok(Arc::clone(schema));
+    };
+    let fields = columns
+        .iter()
+        .map(|c| {
+            schema
+                .field_with_name(c)
+                .map(|f| Arc::new(f.clone()))
+                .map_err(|_| missing(c))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
+}
+
+/// What every file of a scan is read into.
+struct Target {
+    output: SchemaRef,
+    /// Where the output schema comes from, for errors: a file, or a registry schema.
+    origin: String,
+    /// Whether files may lack nullable columns and hold narrower types.
+    lenient: bool,
+}
+
+struct ScanContext {
     engine: ObjectStoreEngine,
+    table: TablePath,
+    options: ScanOptions,
+    target: Target,
+}
+
+/// Where an output column comes from.
+enum Source {
+    /// Decoded column `position`, cast to the output type if `cast`.
+    File { position: usize, cast: bool },
+    /// Not in the file: nulls.
+    Null,
+}
+
+/// A file opened for a scan: its footer is read and its columns planned.
+struct OpenFile {
+    context: Arc<ScanContext>,
     path: String,
-    schema: SchemaRef,
-    /// Positions, in the decoded batch, of the projected columns in the requested order.
-    order: Vec<usize>,
+    sources: Vec<Source>,
     stream: parquet::arrow::async_reader::ParquetRecordBatchStream<FileReader>,
 }
 
 impl OpenFile {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    /// The file's batches, reordered to the projection and stamped with the scan's schema
-    /// (so every batch of a scan has the same schema object, metadata included).
-    fn into_stream(
-        self,
-        schema: SchemaRef,
-    ) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
+    /// The file's batches in the output schema (so every batch of a scan has the same
+    /// schema object, metadata included).
+    fn into_stream(self) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
         let OpenFile {
-            engine,
+            context,
             path,
-            order,
+            sources,
             stream,
-            ..
         } = self;
         stream
             .map(move |batch| {
-                let batch = batch.map_err(|e| parquet_read_error(&engine, &path, e))?;
-                let columns = order.iter().map(|&i| Arc::clone(batch.column(i))).collect();
-                RecordBatch::try_new(Arc::clone(&schema), columns).map_err(|source| Error::Arrow {
-                    table: path.clone(),
-                    context: format!("assembling a batch of {path}"),
+                let engine = &context.engine;
+                let batch = batch.map_err(|e| parquet_read_error(engine, &path, e))?;
+                let output = &context.target.output;
+                let arrow_error = |source| Error::Arrow {
+                    table: context.table.to_string(),
+                    context: format!("reading {path} into the scan's schema"),
                     source,
-                })
+                };
+                let mut columns = Vec::with_capacity(sources.len());
+                for (field, source) in output.fields().iter().zip(&sources) {
+                    columns.push(match source {
+                        Source::File {
+                            position,
+                            cast: false,
+                        } => Arc::clone(batch.column(*position)),
+                        Source::File {
+                            position,
+                            cast: true,
+                        } => {
+                            let options = arrow_cast::CastOptions {
+                                safe: false,
+                                ..Default::default()
+                            };
+                            arrow_cast::cast_with_options(
+                                batch.column(*position),
+                                field.data_type(),
+                                &options,
+                            )
+                            .map_err(arrow_error)?
+                        }
+                        Source::Null => {
+                            arrow_array::new_null_array(field.data_type(), batch.num_rows())
+                        }
+                    });
+                }
+                let options =
+                    arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+                RecordBatch::try_new_with_options(Arc::clone(output), columns, &options)
+                    .map_err(arrow_error)
             })
             .boxed()
     }
 }
 
 async fn open_file(
-    engine: &ObjectStoreEngine,
-    table: &TablePath,
+    context: &Arc<ScanContext>,
     file: &DataFile,
-    options: &ScanOptions,
+    preloaded: Option<ArrowReaderMetadata>,
 ) -> Result<OpenFile> {
-    let location = Path::from(file.path.as_str());
-    let mut reader = FileReader::new(engine, location, file.size);
-    let meta = reader.load().await?;
-    let file_schema = Arc::clone(meta.schema());
-
-    let (mask, order, schema) = match &options.projection {
-        None => (
-            ProjectionMask::all(),
-            (0..file_schema.fields().len()).collect(),
-            file_schema,
-        ),
-        Some(columns) => {
-            let mut indices = Vec::with_capacity(columns.len());
-            for column in columns {
-                let index = file_schema
-                    .index_of(column)
-                    .map_err(|_| Error::ColumnNotFound {
-                        backend: engine.backend().to_string(),
-                        table: table.to_string(),
-                        column: column.clone(),
-                        path: file.path.clone(),
-                    })?;
-                indices.push(index);
-            }
-            let mut sorted = indices.clone();
-            sorted.sort_unstable();
-            // Decoded columns come in file order; `order` maps the request onto them.
-            let order = indices
-                .iter()
-                .map(|i| sorted.binary_search(i).unwrap_or_default())
-                .collect();
-            let fields: Vec<_> = indices
-                .iter()
-                .map(|&i| Arc::clone(&file_schema.fields()[i]))
-                .collect();
-            let schema = Arc::new(Schema::new_with_metadata(
-                fields,
-                file_schema.metadata().clone(),
-            ));
-            let mask = ProjectionMask::roots(meta.parquet_schema(), sorted);
-            (mask, order, schema)
-        }
+    let ScanContext {
+        engine,
+        table,
+        options,
+        target,
+    } = context.as_ref();
+    let mut reader = FileReader::new(engine, Path::from(file.path.as_str()), file.size);
+    let meta = match preloaded {
+        Some(meta) => meta,
+        None => reader.load().await?,
     };
+    let file_schema = Arc::clone(meta.schema());
+    let conflict = |detail: String| Error::SchemaConflict {
+        backend: engine.backend().to_string(),
+        table: table.to_string(),
+        first_path: target.origin.clone(),
+        path: file.path.clone(),
+        detail,
+    };
+
+    // Plan each output column: which file column (by root index), cast or not, or nulls.
+    let mut plan: Vec<(Option<usize>, bool)> = Vec::with_capacity(target.output.fields().len());
+    for field in target.output.fields() {
+        match file_schema.index_of(field.name()) {
+            Ok(index) => {
+                let found = file_schema.field(index).data_type();
+                let expected = field.data_type();
+                let cast = found != expected;
+                let allowed = !cast
+                    || found.equals_datatype(expected)
+                    || (target.lenient && widens(found, expected));
+                if !allowed {
+                    return Err(conflict(format!(
+                        "column {:?} is {expected} there but {found} here",
+                        field.name()
+                    )));
+                }
+                plan.push((Some(index), cast));
+            }
+            Err(_) if target.lenient && field.is_nullable() => plan.push((None, false)),
+            Err(_) if target.lenient => {
+                return Err(conflict(format!(
+                    "NOT NULL column {:?} is missing",
+                    field.name()
+                )));
+            }
+            Err(_) => {
+                return Err(Error::ColumnNotFound {
+                    backend: engine.backend().to_string(),
+                    table: table.to_string(),
+                    column: field.name().clone(),
+                    path: file.path.clone(),
+                });
+            }
+        }
+    }
+    if !target.lenient && options.projection.is_none() && file_schema.fields().len() > plan.len() {
+        let extra: Vec<&str> = file_schema
+            .fields()
+            .iter()
+            .filter(|f| target.output.field_with_name(f.name()).is_err())
+            .map(|f| f.name().as_str())
+            .collect();
+        return Err(conflict(format!("extra columns {extra:?}")));
+    }
+    // Decoded columns come in file order.
+    let mut roots: Vec<usize> = plan.iter().filter_map(|(index, _)| *index).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let sources = plan
+        .into_iter()
+        .map(|(index, cast)| match index {
+            Some(index) => Source::File {
+                position: roots.binary_search(&index).unwrap_or_default(),
+                cast,
+            },
+            None => Source::Null,
+        })
+        .collect();
+    let mask = ProjectionMask::roots(meta.parquet_schema(), roots);
     let stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta)
         .with_projection(mask)
         .with_batch_size(options.batch_size)
         .build()
         .map_err(|e| parquet_read_error(engine, &file.path, e))?;
     Ok(OpenFile {
-        engine: engine.clone(),
+        context: Arc::clone(context),
         path: file.path.clone(),
-        schema,
-        order,
+        sources,
         stream,
     })
 }
 
-/// Files of one table must agree on the projected columns' names and types.
-fn check_same_schema(
-    engine: &ObjectStoreEngine,
-    table: &TablePath,
-    first_path: &str,
-    expected: &Schema,
-    path: &str,
-    found: &Schema,
-) -> Result<()> {
-    let conflict = |detail: String| Error::SchemaConflict {
-        backend: engine.backend().to_string(),
-        table: table.to_string(),
-        first_path: first_path.to_string(),
-        path: path.to_string(),
-        detail,
+/// Whether values of type `from` convert to `to` without loss: wider integers, floats,
+/// decimals, finer time units, longer string offsets.
+fn widens(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    fn int_bits(t: &DataType) -> Option<(bool, u8)> {
+        Some(match t {
+            Int8 => (true, 8),
+            Int16 => (true, 16),
+            Int32 => (true, 32),
+            Int64 => (true, 64),
+            UInt8 => (false, 8),
+            UInt16 => (false, 16),
+            UInt32 => (false, 32),
+            UInt64 => (false, 64),
+            _ => return None,
+        })
+    }
+    let unit_rank = |u: &TimeUnit| match u {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 1,
+        TimeUnit::Microsecond => 2,
+        TimeUnit::Nanosecond => 3,
     };
-    for field in expected.fields() {
-        match found.field_with_name(field.name()) {
-            Err(_) => return Err(conflict(format!("column {:?} is missing", field.name()))),
-            Ok(other) if other.data_type() != field.data_type() => {
-                return Err(conflict(format!(
-                    "column {:?} is {} there but {} here",
-                    field.name(),
-                    field.data_type(),
-                    other.data_type()
-                )));
-            }
-            Ok(_) => {}
+    match (from, to) {
+        (a, b) if int_bits(a).is_some() && int_bits(b).is_some() => {
+            let ((sa, ba), (sb, bb)) = (
+                int_bits(a).unwrap_or_default(),
+                int_bits(b).unwrap_or_default(),
+            );
+            (sa == sb && ba <= bb) || (!sa && sb && ba < bb)
         }
+        (Float16, Float32 | Float64) | (Float32, Float64) => true,
+        (Utf8, LargeUtf8) | (Binary, LargeBinary) => true,
+        (Timestamp(u1, z1), Timestamp(u2, z2)) => z1 == z2 && unit_rank(u1) <= unit_rank(u2),
+        (Time32(u1), Time64(u2)) | (Time32(u1), Time32(u2)) | (Time64(u1), Time64(u2)) => {
+            unit_rank(u1) <= unit_rank(u2)
+        }
+        (Decimal128(p1, s1), Decimal128(p2, s2) | Decimal256(p2, s2))
+        | (Decimal256(p1, s1), Decimal256(p2, s2)) => {
+            s2 >= s1 && i16::from(*p2) - i16::from(*s2) >= i16::from(*p1) - i16::from(*s1)
+        }
+        (List(a), List(b)) => {
+            a.data_type() == b.data_type() || widens(a.data_type(), b.data_type())
+        }
+        _ => false,
     }
-    if found.fields().len() != expected.fields().len() {
-        let extra: Vec<_> = found
-            .fields()
-            .iter()
-            .filter(|f| expected.field_with_name(f.name()).is_err())
-            .map(|f| f.name().as_str())
-            .collect();
-        return Err(conflict(format!("extra columns {extra:?}")));
-    }
-    Ok(())
 }
 
 /// A parquet error while reading `path`: our own and store errors come back as they

@@ -36,6 +36,7 @@ use tokio::task::JoinSet;
 use crate::engine::{RecordBatchStream, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::{FileName, TablePath};
+use crate::schema::{METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY, TableSchema};
 use crate::store::ObjectStoreEngine;
 
 /// Key of the key-value metadata entry that names the writing crate.
@@ -137,6 +138,7 @@ pub struct WriteOptions {
     overwrite: bool,
     upload_part_size: usize,
     upload_concurrency: usize,
+    schema: Option<Arc<TableSchema>>,
 }
 
 impl Default for WriteOptions {
@@ -153,6 +155,7 @@ impl Default for WriteOptions {
             overwrite: false,
             upload_part_size: DEFAULT_UPLOAD_PART_SIZE,
             upload_concurrency: DEFAULT_UPLOAD_CONCURRENCY,
+            schema: None,
         }
     }
 }
@@ -228,6 +231,20 @@ impl WriteOptions {
         self
     }
 
+    /// Validates every batch against registry schema `schema` before anything is written
+    /// (an invalid batch fails the write with [`Error::Validation`] and leaves nothing),
+    /// writes files with the schema's column order and types, and records its name and
+    /// version in each file's metadata.
+    pub fn with_schema(mut self, schema: Arc<TableSchema>) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// The registry schema writes are validated against, if any.
+    pub fn schema(&self) -> Option<&Arc<TableSchema>> {
+        self.schema.as_ref()
+    }
+
     /// The compression codec.
     pub fn compression(&self) -> Compression {
         self.compression
@@ -273,17 +290,33 @@ impl WriteOptions {
             .set_data_page_size_limit(self.data_page_size)
             .set_dictionary_enabled(self.dictionary)
             .set_statistics_enabled(statistics)
-            .set_key_value_metadata(Some(vec![
-                KeyValue::new(
-                    METADATA_WRITER_KEY.into(),
-                    env!("CARGO_PKG_NAME").to_string(),
-                ),
-                KeyValue::new(
-                    METADATA_VERSION_KEY.into(),
-                    env!("CARGO_PKG_VERSION").to_string(),
-                ),
-            ]))
+            .set_key_value_metadata(Some(self.key_value_metadata()))
             .build())
+    }
+
+    /// The crate's name and version, and the registry schema's name and version.
+    fn key_value_metadata(&self) -> Vec<KeyValue> {
+        let mut entries = vec![
+            KeyValue::new(
+                METADATA_WRITER_KEY.into(),
+                env!("CARGO_PKG_NAME").to_string(),
+            ),
+            KeyValue::new(
+                METADATA_VERSION_KEY.into(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+        ];
+        if let Some(schema) = &self.schema {
+            entries.push(KeyValue::new(
+                METADATA_SCHEMA_KEY.into(),
+                schema.name().to_string(),
+            ));
+            entries.push(KeyValue::new(
+                METADATA_SCHEMA_VERSION_KEY.into(),
+                schema.version().to_string(),
+            ));
+        }
+        entries
     }
 }
 
@@ -295,7 +328,10 @@ pub(crate) async fn write_stream(
     options: WriteOptions,
 ) -> Result<WriteReceipt> {
     options.validate()?;
-    let schema = input.schema();
+    let schema = match &options.schema {
+        Some(registered) => registered.file_schema(&input.schema()),
+        None => input.schema(),
+    };
     let name = match &options.file_name {
         Some(name) => name.clone(),
         None => FileName::generate(options.stem.as_deref().unwrap_or(table.name()))?,
@@ -339,7 +375,10 @@ pub(crate) async fn write_stream(
     let mut index = 0usize;
     let outcome: Result<()> = async {
         while let Some(batch) = input.next().await {
-            let batch = batch?;
+            let mut batch = batch?;
+            if let Some(registered) = &options.schema {
+                batch = registered.validate_at(&batch, rows)?;
+            }
             check_batch_schema(table, index, &schema, &batch)?;
             index += 1;
             if batch.num_rows() == 0 {
