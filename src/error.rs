@@ -201,27 +201,8 @@ pub enum Error {
     },
 
     /// A value cannot be converted to the schema's type without changing it.
-    #[error(
-        "table {table}: column {column:?}: cannot convert {from} to {to}: value {value:?} at row {first_row} {reason} ({bad_rows} bad rows)"
-    )]
-    Coercion {
-        /// The table.
-        table: String,
-        /// The column.
-        column: String,
-        /// The batch's type.
-        from: String,
-        /// The schema's type.
-        to: String,
-        /// The first row that fails (0-based).
-        first_row: u64,
-        /// That row's value.
-        value: String,
-        /// How many rows fail.
-        bad_rows: u64,
-        /// Why it fails.
-        reason: &'static str,
-    },
+    #[error("{0}")]
+    Coercion(Box<crate::schema::CoercionFailure>),
 
     /// No schema of that name (and version) is registered.
     #[error("no registered schema {name:?}{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]

@@ -7,14 +7,55 @@
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int64Type, TimestampNanosecondType};
+use arrow_array::types::{Int64Type, IntervalMonthDayNanoType, TimestampNanosecondType};
 use arrow_array::{
-    Array, ArrayRef, FixedSizeBinaryArray, PrimitiveArray, RecordBatch, StringArray,
+    Array, ArrayRef, FixedSizeBinaryArray, Int32Array, Int64Array, PrimitiveArray, RecordBatch,
+    StringArray, StructArray,
 };
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, IntervalUnit, Schema, TimeUnit};
 
 use super::{PgType, TableSchema};
 use crate::error::{Error, Result};
+
+/// Why a column could not be coerced: the first value that would change, and how many
+/// would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CoercionFailure {
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// The batch's type.
+    pub from: String,
+    /// The schema's type.
+    pub to: String,
+    /// The first row that fails (0-based).
+    pub first_row: u64,
+    /// That row's value.
+    pub value: String,
+    /// How many rows fail.
+    pub bad_rows: u64,
+    /// Why it fails.
+    pub reason: &'static str,
+}
+
+impl std::fmt::Display for CoercionFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "table {}: column {:?}: cannot convert {} to {}: value {:?} at row {} {} ({} bad rows)",
+            self.table,
+            self.column,
+            self.from,
+            self.to,
+            self.value,
+            self.first_row,
+            self.reason,
+            self.bad_rows
+        )
+    }
+}
 
 /// One failed conversion: where, and how often.
 struct Failure {
@@ -70,7 +111,7 @@ impl TableSchema {
             let (column, _) = self.origin(index);
             let array = &columns[position];
             let converted = convert(array, &column.pg_type, target.data_type()).map_err(|f| {
-                Error::Coercion {
+                Error::Coercion(Box::new(CoercionFailure {
                     table: self.def.name.clone(),
                     column: target.name().clone(),
                     from: array.data_type().to_string(),
@@ -79,7 +120,7 @@ impl TableSchema {
                     value: f.value,
                     bad_rows: f.count as u64,
                     reason: f.reason,
-                }
+                }))
             })?;
             if let Some(converted) = converted {
                 fields[position] = Arc::new(
@@ -222,8 +263,41 @@ fn convert(
         (DataType::Utf8, DataType::Date32) => {
             cast_checked(array, target, "is not an ISO-8601 date").map(Some)
         }
+        // Arrow intervals to PostgreSQL's (months, days, microseconds).
+        (DataType::Interval(IntervalUnit::MonthDayNano), DataType::Struct(_))
+            if matches!(pg_type, PgType::Interval) =>
+        {
+            interval_to_struct(array.as_primitive::<IntervalMonthDayNanoType>()).map(Some)
+        }
         _ => Ok(None),
     }
+}
+
+fn interval_to_struct(
+    intervals: &PrimitiveArray<IntervalMonthDayNanoType>,
+) -> Result<ArrayRef, Failure> {
+    let mut bad = (0..intervals.len())
+        .filter(|&r| intervals.is_valid(r) && intervals.value(r).nanoseconds % 1000 != 0);
+    if let Some(first) = bad.next() {
+        let shown = format!("{:?}", intervals.value(first));
+        return Err(failure(
+            first,
+            &shown,
+            1 + bad.count(),
+            "has digits below a microsecond",
+        ));
+    }
+    let values = intervals.values();
+    let months: Int32Array = values.iter().map(|v| v.months).collect();
+    let days: Int32Array = values.iter().map(|v| v.days).collect();
+    let micros: Int64Array = values.iter().map(|v| v.nanoseconds / 1000).collect();
+    let DataType::Struct(fields) = super::interval_type() else {
+        return Err(failure(0, "", 1, "interval type"));
+    };
+    let columns: Vec<ArrayRef> = vec![Arc::new(months), Arc::new(days), Arc::new(micros)];
+    StructArray::try_new(fields, columns, intervals.nulls().cloned())
+        .map(|a| Arc::new(a) as ArrayRef)
+        .map_err(|_| failure(0, "", 1, "cannot build intervals"))
 }
 
 fn failure(row: usize, value: &str, count: usize, reason: &'static str) -> Failure {

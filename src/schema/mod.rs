@@ -38,7 +38,8 @@ use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
 
-pub use pg_type::{PgType, UNCONSTRAINED_NUMERIC};
+pub use coerce::CoercionFailure;
+pub use pg_type::{PgType, UNCONSTRAINED_NUMERIC, interval_type};
 pub use validate::{Problem, ProblemKind, UnexpectedColumns, ValidationReport};
 
 use crate::error::{Error, Result};

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow_schema::extension::{Json, Uuid as UuidExtension};
-use arrow_schema::{DataType, Field, IntervalUnit, TimeUnit};
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
 
 use crate::error::{Error, Result};
 
@@ -189,7 +189,7 @@ impl PgType {
             },
             PgType::Timestamp(p) => DataType::Timestamp(unit(p), None),
             PgType::Timestamptz(p) => DataType::Timestamp(unit(p), Some("UTC".into())),
-            PgType::Interval => DataType::Interval(IntervalUnit::MonthDayNano),
+            PgType::Interval => interval_type(),
             PgType::Bytea => DataType::Binary,
             PgType::Array(element)
                 if element.is_point() || matches!(**element, PgType::Array(_)) =>
@@ -209,6 +209,17 @@ impl PgType {
             }
         })
     }
+}
+
+/// How an `interval` is stored: PostgreSQL's own representation, which keeps every
+/// value exactly. Parquet's INTERVAL type holds only milliseconds, and arrow-rs cannot
+/// write Arrow's month-day-nano intervals to Parquet.
+pub fn interval_type() -> DataType {
+    DataType::Struct(Fields::from(vec![
+        Field::new("months", DataType::Int32, false),
+        Field::new("days", DataType::Int32, false),
+        Field::new("microseconds", DataType::Int64, false),
+    ]))
 }
 
 impl fmt::Display for PgType {

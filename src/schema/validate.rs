@@ -330,7 +330,8 @@ impl TableSchema {
             fields,
             self.arrow.metadata().clone(),
         ));
-        let conformed = RecordBatch::try_new(schema, columns).ok();
+        let rows = arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        let conformed = RecordBatch::try_new_with_options(schema, columns, &rows).ok();
         (report, conformed)
     }
 
