@@ -51,6 +51,14 @@
 //! |---|---|---|
 //! | `s3` | yes | [`S3Builder`] and `s3://` URLs, for AWS S3 and S3-compatible servers |
 //!
+//! # Schemas
+//!
+//! [`schema`] is the typed registry: tables declared with PostgreSQL types (TOML files
+//! under `schemas/`, code, or `CREATE TABLE` DDL), one mapping to Arrow, validation that
+//! reports every problem of a batch at once, opt-in lossless coercion and schema
+//! evolution. A write that names a schema ([`WriteOptions::with_schema`]) validates
+//! every batch before a byte is stored. See [`docs::schemas`].
+//!
 //! [`docs::architecture`] says how the crate is put together, and why.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls, rust_2018_idioms)]
@@ -93,6 +101,9 @@ pub mod docs {
 
     #[doc = include_str!("../docs/architecture.md")]
     pub mod architecture {}
+
+    #[doc = include_str!("../docs/schemas.md")]
+    pub mod schemas {}
 }
 
 // README.md's usage snippet runs as a doc test.

@@ -888,3 +888,62 @@ fn changes_are_classified() {
     assert_eq!(evolution.incompatible().count(), 5);
     assert!(compare(&v1, &v1).changes.is_empty());
 }
+
+#[test]
+fn uuid_and_json_columns_carry_parquet_logical_types() {
+    use parquet::basic::LogicalType;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let engine = ObjectStoreEngine::memory();
+    for binary in [false, true] {
+        let schema = registered(
+            &[("id", "uuid"), ("doc", "jsonb")],
+            RegistryOptions::default().with_uuid_as_binary(binary),
+        );
+        let batch = RecordBatch::try_from_iter([
+            (
+                "id",
+                Arc::new(StringArray::from(vec![
+                    "0190a5a0-0000-7000-8000-00000000000f",
+                ])) as ArrayRef,
+            ),
+            (
+                "doc",
+                Arc::new(StringArray::from(vec![r#"{"depth": 12.5}"#])) as _,
+            ),
+        ])
+        .unwrap();
+        let batch = schema.coerce(&batch).unwrap();
+        let table = TablePath::new(&format!("logical{binary}")).unwrap();
+        let options = WriteOptions::default().with_schema(Arc::clone(&schema));
+        let receipt = runtime
+            .block_on(engine.write_batch(&table, batch, options))
+            .unwrap();
+        let path = object_store::path::Path::from(receipt.files[0].path.as_str());
+        let bytes = runtime
+            .block_on(async {
+                use object_store::ObjectStoreExt;
+                engine
+                    .object_store()
+                    .get(&path)
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+            })
+            .unwrap();
+        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .unwrap();
+        let columns = meta.file_metadata().schema_descr();
+        let expected_id = if binary {
+            Some(LogicalType::Uuid)
+        } else {
+            Some(LogicalType::String)
+        };
+        assert_eq!(columns.column(0).logical_type_ref().cloned(), expected_id);
+        assert_eq!(
+            columns.column(1).logical_type_ref().cloned(),
+            Some(LogicalType::Json)
+        );
+    }
+}

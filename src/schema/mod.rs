@@ -172,6 +172,7 @@ pub struct RegistryOptions {
     timestamps_in_millis: bool,
     check_json: bool,
     unexpected_columns: UnexpectedColumns,
+    fill_missing_nullable: bool,
 }
 
 impl Default for RegistryOptions {
@@ -181,6 +182,7 @@ impl Default for RegistryOptions {
             timestamps_in_millis: false,
             check_json: true,
             unexpected_columns: UnexpectedColumns::Reject,
+            fill_missing_nullable: false,
         }
     }
 }
@@ -210,6 +212,14 @@ impl RegistryOptions {
     /// What validation does with columns the schema does not know (default: reject).
     pub fn with_unexpected_columns(mut self, policy: UnexpectedColumns) -> Self {
         self.unexpected_columns = policy;
+        self
+    }
+
+    /// Fills a nullable column the batch lacks with nulls, as an SQL `INSERT` that omits
+    /// it would (default: off; a missing column is a problem, which catches misspelt
+    /// names). A missing `NOT NULL` column is always a problem.
+    pub fn with_fill_missing_nullable(mut self, fill: bool) -> Self {
+        self.fill_missing_nullable = fill;
         self
     }
 

@@ -245,6 +245,14 @@ impl TableSchema {
         let input = batch.schema();
         for (index, expected) in self.arrow.fields().iter().enumerate() {
             let Ok(position) = input.index_of(expected.name()) else {
+                if self.options.fill_missing_nullable && expected.is_nullable() {
+                    fields.push(Arc::clone(expected));
+                    columns.push(arrow_array::new_null_array(
+                        expected.data_type(),
+                        batch.num_rows(),
+                    ));
+                    continue;
+                }
                 problems.push(Problem {
                     column: expected.name().clone(),
                     kind: ProblemKind::MissingColumn,
