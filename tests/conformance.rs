@@ -28,7 +28,7 @@ use parquet_storage::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use support::faulty::FaultyStore;
-use support::{Backend, Kind, table};
+use support::{Backend, Kind, cells, table};
 
 /// Generates one `#[tokio::test]` per check and backend: `memory::name`, `local::name`,
 /// `s3::name`.
@@ -970,18 +970,6 @@ const KINDS: [Kind2; 22] = [
     Kind2::ListUtf8,
     Kind2::ListListI32,
 ];
-
-fn cells<T: std::fmt::Debug + Clone + 'static>(
-    values: impl Strategy<Value = T> + 'static,
-    nullable: bool,
-    rows: usize,
-) -> BoxedStrategy<Vec<Option<T>>> {
-    if nullable {
-        proptest::collection::vec(proptest::option::weighted(0.8, values), rows).boxed()
-    } else {
-        proptest::collection::vec(values.prop_map(Some), rows).boxed()
-    }
-}
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "[a-zé😀 /=%\\\\]{0,12}"]

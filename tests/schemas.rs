@@ -20,6 +20,9 @@ use parquet_storage::{
     Error, ObjectStoreEngine, ScanOptions, StorageEngine, StorageEngineExt, TablePath, WriteOptions,
 };
 use proptest::prelude::*;
+use support::cells;
+
+mod support;
 use proptest::test_runner::{Config, TestRunner};
 
 const GEOTECH_DUMP: &str = "schemas/geotech/geotech.sql";
@@ -165,18 +168,6 @@ fn pg_types() -> Vec<PgType> {
     .iter()
     .map(|t| t.parse().unwrap())
     .collect()
-}
-
-fn cells<T: std::fmt::Debug + Clone + 'static>(
-    values: impl Strategy<Value = T> + 'static,
-    nullable: bool,
-    rows: usize,
-) -> BoxedStrategy<Vec<Option<T>>> {
-    if nullable {
-        proptest::collection::vec(proptest::option::weighted(0.85, values), rows).boxed()
-    } else {
-        proptest::collection::vec(values.prop_map(Some), rows).boxed()
-    }
 }
 
 fn json_text() -> impl Strategy<Value = String> {

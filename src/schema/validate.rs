@@ -406,28 +406,14 @@ impl TableSchema {
                 (kind, format!("degrees within ±{limit}"))
             }
             (_, _, DataType::Decimal128(p, _)) => {
-                let values = array.as_primitive::<Decimal128Type>();
-                for (row, v) in values.iter().enumerate() {
-                    if let Some(v) =
-                        v.filter(|v| !Decimal128Type::is_valid_decimal_precision(*v, *p))
-                    {
-                        tally.add(row, || v.to_string());
-                    }
-                }
+                count_overflows::<Decimal128Type>(array, *p, &mut tally);
                 (
                     ProblemKind::NumericOverflow,
                     format!("at most {p} digits ({pg_type})"),
                 )
             }
             (_, _, DataType::Decimal256(p, _)) => {
-                let values = array.as_primitive::<Decimal256Type>();
-                for (row, v) in values.iter().enumerate() {
-                    if let Some(v) =
-                        v.filter(|v| !Decimal256Type::is_valid_decimal_precision(*v, *p))
-                    {
-                        tally.add(row, || v.to_string());
-                    }
-                }
+                count_overflows::<Decimal256Type>(array, *p, &mut tally);
                 (
                     ProblemKind::NumericOverflow,
                     format!("at most {p} digits ({pg_type})"),
@@ -436,6 +422,19 @@ impl TableSchema {
             _ => return None,
         };
         tally.into_problem(name, kind, expected, row_offset)
+    }
+}
+
+/// Tallies decimals with more digits than `precision` (Arrow does not enforce it).
+fn count_overflows<T>(array: &ArrayRef, precision: u8, tally: &mut Tally)
+where
+    T: DecimalType,
+    T::Native: fmt::Display,
+{
+    for (row, v) in array.as_primitive::<T>().iter().enumerate() {
+        if let Some(v) = v.filter(|v| !T::is_valid_decimal_precision(*v, precision)) {
+            tally.add(row, || v.to_string());
+        }
     }
 }
 

@@ -87,6 +87,20 @@ impl Backend {
     }
 }
 
+/// `rows` cells drawn from `values`; about one in six null when `nullable`.
+pub fn cells<T: std::fmt::Debug + Clone + 'static>(
+    values: impl proptest::strategy::Strategy<Value = T> + 'static,
+    nullable: bool,
+    rows: usize,
+) -> proptest::strategy::BoxedStrategy<Vec<Option<T>>> {
+    use proptest::strategy::Strategy;
+    if nullable {
+        proptest::collection::vec(proptest::option::weighted(0.85, values), rows).boxed()
+    } else {
+        proptest::collection::vec(values.prop_map(Some), rows).boxed()
+    }
+}
+
 pub fn table(path: &str) -> TablePath {
     TablePath::new(path).unwrap()
 }
