@@ -178,6 +178,11 @@ pub struct WriteReceipt {
     pub rows: u64,
     /// Bytes written, over all files.
     pub bytes: u64,
+    /// The most bytes the write held in memory at once for its open files (rows waiting
+    /// to be sorted, row groups being encoded, upload buffers); bounded by
+    /// [`WriteOptions::with_max_buffered_bytes`](crate::WriteOptions::with_max_buffered_bytes)
+    /// plus one row group.
+    pub peak_buffered_bytes: u64,
 }
 
 /// One file a write created.

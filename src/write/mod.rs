@@ -1,4 +1,5 @@
-//! The write path: [`WriteOptions`], and batches in, one immutable Parquet file out.
+//! The write path: [`WriteOptions`], and batches in, immutable Parquet files out (one
+//! per partition, rolling to more when a file reaches its target size).
 //!
 //! How a file appears (see `docs/architecture.md`):
 //! * up to [`WriteOptions::upload_part_size`] bytes, the encoded file is sent in one
@@ -13,31 +14,30 @@
 //! Any failure aborts the upload and removes the staging key, so readers never see a
 //! partial file.
 
+mod file;
+mod table;
+mod upload;
+
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::Schema;
-use bytes::Bytes;
+use arrow_schema::{DataType, Schema, SchemaRef};
 use futures::StreamExt;
-use futures::future::BoxFuture;
-use object_store::path::Path;
-use object_store::{
-    MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions,
-    PutPayload, RenameOptions, RenameTargetMode,
-};
-use parquet::arrow::AsyncArrowWriter;
-use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::basic::{GzipLevel, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use tokio::task::JoinSet;
+use parquet::schema::types::ColumnPath;
 
-use crate::engine::{RecordBatchStream, WriteReceipt, WrittenFile};
+use crate::engine::{RecordBatchStream, WriteReceipt};
 use crate::error::{Error, Result};
 use crate::naming::{FileName, TablePath};
+use crate::partition::{PartitionField, PartitionSource, TimePart};
 use crate::schema::{METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY, TableSchema};
 use crate::store::ObjectStoreEngine;
+use file::FileSettings;
+use table::TableWriter;
+use upload::Mode;
 
 /// Key of the key-value metadata entry that names the writing crate.
 pub const METADATA_WRITER_KEY: &str = "parquet_storage.writer";
@@ -61,6 +61,15 @@ pub const DEFAULT_UPLOAD_PART_SIZE: usize = 10 * 1024 * 1024;
 pub const MIN_UPLOAD_PART_SIZE: usize = 5 * 1024 * 1024;
 /// Default number of parts in flight at once.
 pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 4;
+/// Default number of files a partitioned write keeps open at once.
+pub const DEFAULT_MAX_OPEN_FILES: usize = 64;
+/// Default memory budget of a write's open files, in bytes.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 512 * 1024 * 1024;
+/// Default size at which a file is closed and its partition rolls to a new one.
+pub const DEFAULT_TARGET_FILE_SIZE: u64 = 256 * 1024 * 1024;
+/// Key of the key-value metadata entry that records the partition columns and their
+/// types, as JSON: `[{"name": "day", "type": "Date32"}, …]`.
+pub const METADATA_PARTITIONING_KEY: &str = "parquet_storage.partitioning";
 
 /// Compression codec of the data pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +148,14 @@ pub struct WriteOptions {
     upload_part_size: usize,
     upload_concurrency: usize,
     schema: Option<Arc<TableSchema>>,
+    partition_by: Vec<PartitionField>,
+    max_open_files: usize,
+    max_buffered_bytes: usize,
+    target_file_size: Option<u64>,
+    max_rows_per_file: Option<u64>,
+    sort_by: Vec<String>,
+    bloom_filters: Vec<String>,
+    column_dictionary: Vec<(String, bool)>,
 }
 
 impl Default for WriteOptions {
@@ -156,6 +173,14 @@ impl Default for WriteOptions {
             upload_part_size: DEFAULT_UPLOAD_PART_SIZE,
             upload_concurrency: DEFAULT_UPLOAD_CONCURRENCY,
             schema: None,
+            partition_by: Vec::new(),
+            max_open_files: DEFAULT_MAX_OPEN_FILES,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            target_file_size: Some(DEFAULT_TARGET_FILE_SIZE),
+            max_rows_per_file: None,
+            sort_by: Vec::new(),
+            bloom_filters: Vec::new(),
+            column_dictionary: Vec::new(),
         }
     }
 }
@@ -240,6 +265,73 @@ impl WriteOptions {
         self
     }
 
+    /// Writes one directory level `key=value/` per field (hive layout): each row goes to
+    /// the file of its partition. Column fields leave the files (their value is in the
+    /// path); time-derived fields keep their source column.
+    pub fn with_partition_by(mut self, fields: impl IntoIterator<Item = PartitionField>) -> Self {
+        self.partition_by = fields.into_iter().collect();
+        self
+    }
+
+    /// Files a partitioned write keeps open at once (default
+    /// [`DEFAULT_MAX_OPEN_FILES`]); opening one more closes the largest, and its
+    /// partition rolls to a new file if more of its rows come.
+    pub fn with_max_open_files(mut self, files: usize) -> Self {
+        self.max_open_files = files;
+        self
+    }
+
+    /// Memory budget of the open files together: rows waiting to be sorted, row groups
+    /// being encoded and upload buffers (default [`DEFAULT_MAX_BUFFERED_BYTES`]). Over
+    /// it, the largest open file is closed.
+    pub fn with_max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes;
+        self
+    }
+
+    /// Closes a file once it reaches about this size; more rows of its partition go to a
+    /// new file (default [`DEFAULT_TARGET_FILE_SIZE`]; `None`: no limit).
+    pub fn with_target_file_size(mut self, bytes: Option<u64>) -> Self {
+        self.target_file_size = bytes;
+        self
+    }
+
+    /// Closes a file once it holds this many rows (default: no limit).
+    pub fn with_max_rows_per_file(mut self, rows: Option<u64>) -> Self {
+        self.max_rows_per_file = rows;
+        self
+    }
+
+    /// Sorts each row group by these columns (ascending, nulls first), for compression
+    /// and pruning; with `max_rows_per_file` equal to the row group size, whole files
+    /// are sorted.
+    pub fn with_sort_by<I: IntoIterator<Item = S>, S: Into<String>>(mut self, columns: I) -> Self {
+        self.sort_by = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Writes a bloom filter for each of these columns, so reads that look for one
+    /// value (`=`, `IN`) skip row groups that do not hold it.
+    pub fn with_bloom_filters<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        columns: I,
+    ) -> Self {
+        self.bloom_filters = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Turns dictionary encoding on or off for one column, over the file-wide setting;
+    /// off suits near-unique columns such as UUID keys.
+    pub fn with_column_dictionary(mut self, column: impl Into<String>, enabled: bool) -> Self {
+        self.column_dictionary.push((column.into(), enabled));
+        self
+    }
+
+    /// The partition fields.
+    pub fn partition_by(&self) -> &[PartitionField] {
+        &self.partition_by
+    }
+
     /// The registry schema writes are validated against, if any.
     pub fn schema(&self) -> Option<&Arc<TableSchema>> {
         self.schema.as_ref()
@@ -262,11 +354,21 @@ impl WriteOptions {
             ("max_row_group_bytes", self.max_row_group_bytes),
             ("data_page_size", self.data_page_size),
             ("upload_concurrency", self.upload_concurrency),
+            ("max_open_files", self.max_open_files),
+            ("max_buffered_bytes", self.max_buffered_bytes),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(Error::config(format!(
                 "WriteOptions: {name} must be positive"
             )));
+        }
+        if self.target_file_size == Some(0) || self.max_rows_per_file == Some(0) {
+            return Err(Error::config(
+                "WriteOptions: target_file_size and max_rows_per_file must be positive",
+            ));
+        }
+        for field in &self.partition_by {
+            field.check_name()?;
         }
         if self.upload_part_size < MIN_UPLOAD_PART_SIZE {
             return Err(Error::config(format!(
@@ -277,25 +379,34 @@ impl WriteOptions {
         Ok(())
     }
 
-    fn writer_properties(&self) -> Result<WriterProperties> {
+    fn writer_properties(&self, schema: &Schema) -> Result<WriterProperties> {
         let statistics = match self.statistics {
             StatisticsLevel::None => EnabledStatistics::None,
             StatisticsLevel::Chunk => EnabledStatistics::Chunk,
             StatisticsLevel::Page => EnabledStatistics::Page,
         };
-        Ok(WriterProperties::builder()
+        let builder = WriterProperties::builder()
             .set_compression(self.compression.to_parquet()?)
             .set_max_row_group_row_count(Some(self.max_row_group_rows))
             .set_max_row_group_bytes(Some(self.max_row_group_bytes))
             .set_data_page_size_limit(self.data_page_size)
             .set_dictionary_enabled(self.dictionary)
             .set_statistics_enabled(statistics)
-            .set_key_value_metadata(Some(self.key_value_metadata()))
-            .build())
+            .set_key_value_metadata(Some(self.key_value_metadata(schema)));
+        let mut builder = builder;
+        for column in &self.bloom_filters {
+            builder =
+                builder.set_column_bloom_filter_enabled(ColumnPath::from(column.as_str()), true);
+        }
+        for (column, enabled) in &self.column_dictionary {
+            builder =
+                builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), *enabled);
+        }
+        Ok(builder.build())
     }
 
     /// The crate's name and version, and the registry schema's name and version.
-    fn key_value_metadata(&self) -> Vec<KeyValue> {
+    fn key_value_metadata(&self, schema: &Schema) -> Vec<KeyValue> {
         let mut entries = vec![
             KeyValue::new(
                 METADATA_WRITER_KEY.into(),
@@ -306,21 +417,60 @@ impl WriteOptions {
                 env!("CARGO_PKG_VERSION").to_string(),
             ),
         ];
-        if let Some(schema) = &self.schema {
+        if let Some(registered) = &self.schema {
             entries.push(KeyValue::new(
                 METADATA_SCHEMA_KEY.into(),
-                schema.name().to_string(),
+                registered.name().to_string(),
             ));
             entries.push(KeyValue::new(
                 METADATA_SCHEMA_VERSION_KEY.into(),
-                schema.version().to_string(),
+                registered.version().to_string(),
+            ));
+        }
+        if !self.partition_by.is_empty() {
+            let columns: Vec<serde_json::Value> = self
+                .partition_by
+                .iter()
+                .map(|field| {
+                    let ty = partition_type(field, schema);
+                    serde_json::json!({ "name": field.name(), "type": ty.to_string() })
+                })
+                .collect();
+            entries.push(KeyValue::new(
+                METADATA_PARTITIONING_KEY.into(),
+                serde_json::Value::Array(columns).to_string(),
             ));
         }
         entries
     }
 }
 
-/// Writes `input` to `table` as one new file.
+/// The type a partition column reads back as: the column's own (strings, integers,
+/// booleans, dates), a date for days, an integer for years, text for months and hours.
+fn partition_type(field: &PartitionField, schema: &Schema) -> DataType {
+    match field.source() {
+        PartitionSource::Column => {
+            match schema.field_with_name(field.name()).map(|f| f.data_type()) {
+                Ok(DataType::Date32 | DataType::Date64) => DataType::Date32,
+                Ok(DataType::Boolean) => DataType::Boolean,
+                Ok(t) if t.is_integer() => DataType::Int64,
+                _ => DataType::Utf8,
+            }
+        }
+        PartitionSource::Time {
+            part: TimePart::Day,
+            ..
+        } => DataType::Date32,
+        PartitionSource::Time {
+            part: TimePart::Year,
+            ..
+        } => DataType::Int64,
+        PartitionSource::Time { .. } => DataType::Utf8,
+    }
+}
+
+/// Writes `input` to `table` as new files: one per partition, more where a file reaches
+/// its target size.
 pub(crate) async fn write_stream(
     engine: &ObjectStoreEngine,
     table: &TablePath,
@@ -332,28 +482,34 @@ pub(crate) async fn write_stream(
         Some(registered) => registered.file_schema(&input.schema()),
         None => input.schema(),
     };
-    let name = match &options.file_name {
-        Some(name) => name.clone(),
-        None => FileName::generate(options.stem.as_deref().unwrap_or(table.name()))?,
-    };
-    let target = table.location().join(name.to_string());
-    let staging = table
-        .location()
-        .join(STAGING_DIR)
-        .join(uuid::Uuid::now_v7().simple().to_string());
-    let encode_error = |source: ParquetError| {
-        unwrap_parquet_error(source).unwrap_or_else(|source| Error::Encode {
-            backend: engine.backend().to_string(),
-            table: table.to_string(),
-            path: target.to_string(),
-            source,
-        })
-    };
-
-    let sink = UploadSink {
+    // Column partition keys leave the files; sort columns must stay in them.
+    let file_schema = data_schema(&schema, &options.partition_by);
+    let mut sort_by = Vec::with_capacity(options.sort_by.len());
+    for column in &options.sort_by {
+        let index = file_schema.index_of(column).map_err(|_| {
+            Error::config(format!(
+                "sort column {column:?} is not a data column of the write"
+            ))
+        })?;
+        sort_by.push(index);
+    }
+    for field in &options.partition_by {
+        let needed = match field.source() {
+            PartitionSource::Column => field.name(),
+            PartitionSource::Time { column, .. } => column.as_str(),
+        };
+        if schema.field_with_name(needed).is_err() {
+            return Err(Error::config(format!(
+                "partition {:?} needs column {needed:?}, which the data does not have",
+                field.name()
+            )));
+        }
+    }
+    let settings = FileSettings {
         engine: engine.clone(),
-        target: target.clone(),
-        staging,
+        table: table.to_string(),
+        properties: options.writer_properties(&schema)?,
+        schema: file_schema,
         mode: if options.overwrite {
             Mode::Overwrite
         } else {
@@ -361,15 +517,10 @@ pub(crate) async fn write_stream(
         },
         part_size: options.upload_part_size,
         concurrency: options.upload_concurrency,
-        state: State::Buffering(Vec::new(), 0),
-        bytes: 0,
+        max_row_group_rows: options.max_row_group_rows,
+        sort_by,
     };
-    let mut writer = AsyncArrowWriter::try_new(
-        sink,
-        Arc::clone(&schema),
-        Some(options.writer_properties()?),
-    )
-    .map_err(encode_error)?;
+    let mut writer = TableWriter::new(settings, &options, table);
 
     let mut rows = 0u64;
     let mut index = 0usize;
@@ -385,46 +536,41 @@ pub(crate) async fn write_stream(
                 continue;
             }
             rows += batch.num_rows() as u64;
-            // Hand the encoder at most one row group at a time, so it flushes (and we
-            // upload) each row group before encoding the next: a large batch is never
-            // held twice, once decoded and once encoded.
-            let mut offset = 0;
-            while offset < batch.num_rows() {
-                let len = options.max_row_group_rows.min(batch.num_rows() - offset);
-                writer
-                    .write(&batch.slice(offset, len))
-                    .await
-                    .map_err(encode_error)?;
-                offset += len;
-            }
-        }
-        if rows > 0 {
-            writer.finish().await.map_err(encode_error)?;
+            writer.write(&batch).await?;
         }
         Ok(())
     }
     .await;
-
-    let sink = writer.into_inner();
     if let Err(error) = outcome {
-        sink.abort().await;
+        writer.abort().await;
         return Err(error);
     }
-    if rows == 0 {
-        // Nothing was flushed, so nothing was uploaded: an empty write leaves no trace.
-        sink.abort().await;
-        return Ok(WriteReceipt::default());
+    match writer.finish().await {
+        Ok(receipt) => Ok(receipt),
+        Err((error, writer)) => {
+            writer.abort().await;
+            Err(error)
+        }
     }
-    let bytes = sink.bytes;
-    Ok(WriteReceipt {
-        files: vec![WrittenFile {
-            path: target.to_string(),
-            rows,
-            bytes,
-        }],
-        rows,
-        bytes,
-    })
+}
+
+/// The schema of the files: `schema` without the columns that become directory names.
+fn data_schema(schema: &SchemaRef, partition_by: &[PartitionField]) -> SchemaRef {
+    let moved = |name: &str| {
+        partition_by
+            .iter()
+            .any(|f| *f.source() == PartitionSource::Column && f.name() == name)
+    };
+    if !schema.fields().iter().any(|f| moved(f.name())) {
+        return Arc::clone(schema);
+    }
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .filter(|f| !moved(f.name()))
+        .cloned()
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Name of the hidden directory, inside a table, where multipart uploads are staged.
@@ -481,232 +627,5 @@ pub(crate) fn unwrap_parquet_error(
             Err(other) => Err(ParquetError::External(other)),
         },
         other => Err(other),
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Mode {
-    Create,
-    Overwrite,
-}
-
-enum State {
-    /// Nothing sent yet: the buffered chunks and their total size.
-    Buffering(Vec<Bytes>, usize),
-    /// A multipart upload to the staging key is under way.
-    Uploading(Multipart),
-    /// The staging object is complete but not yet published.
-    Staged,
-    /// Published, or abandoned with nothing left to clean up.
-    Closed,
-}
-
-/// The byte sink under `AsyncArrowWriter`: one `PUT` for small files, a staged multipart
-/// upload and a create-only rename for large ones.
-struct UploadSink {
-    engine: ObjectStoreEngine,
-    target: Path,
-    staging: Path,
-    mode: Mode,
-    part_size: usize,
-    concurrency: usize,
-    state: State,
-    bytes: u64,
-}
-
-impl UploadSink {
-    fn store(&self) -> &Arc<dyn ObjectStore> {
-        self.engine.store()
-    }
-
-    fn fail(&self, operation: &'static str, path: &Path, e: object_store::Error) -> ParquetError {
-        ParquetError::External(Box::new(self.engine.store_error(operation, path, e)))
-    }
-
-    async fn push_part_bytes(&mut self, bytes: Bytes) -> parquet::errors::Result<()> {
-        let (part_size, concurrency) = (self.part_size, self.concurrency);
-        if let State::Uploading(multipart) = &mut self.state
-            && let Err(e) = multipart.push(bytes, part_size, concurrency).await
-        {
-            return Err(self.fail("upload part", &self.staging, e));
-        }
-        Ok(())
-    }
-
-    async fn complete_inner(&mut self) -> parquet::errors::Result<()> {
-        match std::mem::replace(&mut self.state, State::Closed) {
-            State::Buffering(chunks, _) => {
-                let mode = match self.mode {
-                    Mode::Create => PutMode::Create,
-                    Mode::Overwrite => PutMode::Overwrite,
-                };
-                let payload = PutPayload::from_iter(chunks);
-                self.store()
-                    .put_opts(&self.target, payload, PutOptions::from(mode))
-                    .await
-                    .map_err(|e| self.fail("put", &self.target, e))?;
-            }
-            State::Uploading(mut multipart) => {
-                if let Err(e) = multipart.finish(self.concurrency).await {
-                    // Keep it, so that `abort` aborts the upload.
-                    self.state = State::Uploading(multipart);
-                    return Err(self.fail("complete multipart upload", &self.staging, e));
-                }
-                self.state = State::Staged;
-                let target_mode = match self.mode {
-                    Mode::Create => RenameTargetMode::Create,
-                    Mode::Overwrite => RenameTargetMode::Overwrite,
-                };
-                self.store()
-                    .rename_opts(
-                        &self.staging,
-                        &self.target,
-                        RenameOptions::new().with_target_mode(target_mode),
-                    )
-                    .await
-                    .map_err(|e| self.fail("publish", &self.target, e))?;
-                self.state = State::Closed;
-            }
-            State::Staged | State::Closed => {}
-        }
-        Ok(())
-    }
-
-    /// Abandons the write: aborts a multipart upload and removes anything staged. Best
-    /// effort: the staging key is hidden from readers, so a leftover one (when even the
-    /// delete fails) costs space, never correctness.
-    async fn abort(mut self) {
-        match std::mem::replace(&mut self.state, State::Closed) {
-            State::Uploading(multipart) => {
-                multipart.abort().await;
-                let _ = self.store().delete(&self.staging).await;
-            }
-            State::Staged => {
-                let _ = self.store().delete(&self.staging).await;
-            }
-            State::Buffering(..) | State::Closed => {}
-        }
-    }
-}
-
-impl AsyncFileWriter for UploadSink {
-    fn write(&mut self, bytes: Bytes) -> BoxFuture<'_, parquet::errors::Result<()>> {
-        Box::pin(async move {
-            self.bytes += bytes.len() as u64;
-            let part_size = self.part_size;
-            match &mut self.state {
-                State::Buffering(chunks, size) => {
-                    *size += bytes.len();
-                    chunks.push(bytes);
-                    if *size <= part_size {
-                        return Ok(());
-                    }
-                    let chunks = std::mem::take(chunks);
-                    let upload = self
-                        .store()
-                        .put_multipart_opts(&self.staging, PutMultipartOptions::default())
-                        .await
-                        .map_err(|e| self.fail("start multipart upload", &self.staging, e))?;
-                    self.state = State::Uploading(Multipart::new(upload));
-                    for chunk in chunks {
-                        self.push_part_bytes(chunk).await?;
-                    }
-                }
-                State::Uploading(_) => self.push_part_bytes(bytes).await?,
-                State::Staged | State::Closed => {
-                    return Err(ParquetError::General(
-                        "write after the file was closed".into(),
-                    ));
-                }
-            }
-            Ok(())
-        })
-    }
-
-    fn complete(&mut self) -> BoxFuture<'_, parquet::errors::Result<()>> {
-        Box::pin(self.complete_inner())
-    }
-}
-
-/// A multipart upload with at most a few parts in flight, each `part_size` bytes but
-/// the last. Unlike object_store's `WriteMultipart`, a failed completion can still be
-/// aborted.
-struct Multipart {
-    upload: Box<dyn MultipartUpload>,
-    pending: Vec<Bytes>,
-    pending_len: usize,
-    in_flight: JoinSet<object_store::Result<()>>,
-}
-
-impl Multipart {
-    fn new(upload: Box<dyn MultipartUpload>) -> Self {
-        Multipart {
-            upload,
-            pending: Vec::new(),
-            pending_len: 0,
-            in_flight: JoinSet::new(),
-        }
-    }
-
-    /// Buffers `bytes` (slices share memory: no copy), sending every full part once
-    /// fewer than `max_in_flight` parts are uploading.
-    async fn push(
-        &mut self,
-        mut bytes: Bytes,
-        part_size: usize,
-        max_in_flight: usize,
-    ) -> object_store::Result<()> {
-        while !bytes.is_empty() {
-            let take = (part_size - self.pending_len).min(bytes.len());
-            self.pending.push(bytes.split_to(take));
-            self.pending_len += take;
-            if self.pending_len == part_size {
-                self.wait_for_capacity(max_in_flight).await?;
-                self.send_part();
-            }
-        }
-        Ok(())
-    }
-
-    fn send_part(&mut self) {
-        let payload = PutPayload::from_iter(std::mem::take(&mut self.pending));
-        self.pending_len = 0;
-        self.in_flight.spawn(self.upload.put_part(payload));
-    }
-
-    /// Waits until fewer than `max_in_flight` parts are uploading.
-    async fn wait_for_capacity(&mut self, max_in_flight: usize) -> object_store::Result<()> {
-        while self.in_flight.len() >= max_in_flight {
-            match self.in_flight.join_next().await {
-                Some(done) => done.map_err(join_error)??,
-                None => break,
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the last (short) part, waits for every part, and completes the upload.
-    async fn finish(&mut self, max_in_flight: usize) -> object_store::Result<()> {
-        if self.pending_len > 0 {
-            self.wait_for_capacity(max_in_flight).await?;
-            self.send_part();
-        }
-        while let Some(done) = self.in_flight.join_next().await {
-            done.map_err(join_error)??;
-        }
-        self.upload.complete().await.map(drop)
-    }
-
-    async fn abort(mut self) {
-        self.in_flight.abort_all();
-        while self.in_flight.join_next().await.is_some() {}
-        let _ = self.upload.abort().await;
-    }
-}
-
-fn join_error(e: tokio::task::JoinError) -> object_store::Error {
-    object_store::Error::Generic {
-        store: "parquet_storage",
-        source: Box::new(e),
     }
 }
