@@ -207,6 +207,9 @@ pub struct DataFile {
     pub size: u64,
     /// When the store last modified it.
     pub last_modified: DateTime<Utc>,
+    /// The `key=value` directories between the table and the file, decoded (`None`:
+    /// null), outermost first.
+    pub partition_values: Vec<(String, Option<String>)>,
 }
 
 /// A file's Parquet footer, summarised.

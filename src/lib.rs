@@ -72,6 +72,7 @@
 
 mod engine;
 mod error;
+pub mod filter;
 mod naming;
 pub mod partition;
 mod read;

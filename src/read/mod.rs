@@ -1,0 +1,811 @@
+//! The read path: finding a table's files, reading footers, and scanning batches with
+//! projection, filters, partition columns and a row limit.
+//!
+//! A filter is used three ways: partitions it rules out are never listed
+//! ([`listing`]), row groups whose statistics or bloom filters rule them out are never
+//! fetched ([`prune`]), and the rest is evaluated row by row on the filter's own
+//! columns before the other columns are decoded (a Parquet row filter).
+
+mod file;
+mod listing;
+mod prune;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use futures::{StreamExt, TryStreamExt};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, RowFilter};
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+
+pub(crate) use file::location;
+use file::{FileReader, parquet_read_error};
+pub(crate) use listing::list_files;
+
+use crate::engine::{DataFile, FileMetadata, RecordBatchStream};
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::naming::TablePath;
+use crate::partition;
+use crate::schema::TableSchema;
+use crate::store::ObjectStoreEngine;
+
+/// Default rows per batch a scan yields.
+pub const DEFAULT_BATCH_SIZE: usize = 8192;
+/// Default number of files a scan opens ahead of the one it decodes.
+pub const DEFAULT_FILE_CONCURRENCY: usize = 4;
+
+/// What a scan reads. `Default` reads every column of every row.
+///
+/// ```
+/// use parquet_storage::ScanOptions;
+/// use parquet_storage::filter::col;
+///
+/// let options = ScanOptions::default()
+///     .with_projection(["battery_id", "voltage"])
+///     .with_filter(col("voltage").lt(13.0))
+///     .with_limit(100);
+/// assert_eq!(options.projection(), Some(&["battery_id".to_string(), "voltage".to_string()][..]));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    projection: Option<Vec<String>>,
+    batch_size: usize,
+    file_concurrency: usize,
+    schema: Option<Arc<TableSchema>>,
+    filter: Option<Filter>,
+    limit: Option<usize>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            projection: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            file_concurrency: DEFAULT_FILE_CONCURRENCY,
+            schema: None,
+            filter: None,
+            limit: None,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// Reads only these columns, in this order; partition columns may be among them.
+    /// Only the pages of the columns read are fetched.
+    pub fn with_projection<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.projection = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Rows per batch (default [`DEFAULT_BATCH_SIZE`]).
+    pub fn with_batch_size(mut self, rows: usize) -> Self {
+        self.batch_size = rows;
+        self
+    }
+
+    /// Files opened ahead of the one being decoded (default
+    /// [`DEFAULT_FILE_CONCURRENCY`]).
+    pub fn with_file_concurrency(mut self, files: usize) -> Self {
+        self.file_concurrency = files;
+        self
+    }
+
+    /// Reads the table as registry schema `schema`: files written before a nullable
+    /// column was added read it as nulls, narrower types are widened, and a real
+    /// conflict is an [`Error::SchemaConflict`] naming the file and the column.
+    pub fn with_schema(mut self, schema: Arc<TableSchema>) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Returns only the rows `filter` keeps; see [`crate::filter`].
+    pub fn with_filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Stops after this many rows.
+    pub fn with_limit(mut self, rows: usize) -> Self {
+        self.limit = Some(rows);
+        self
+    }
+
+    /// The projected columns, if any.
+    pub fn projection(&self) -> Option<&[String]> {
+        self.projection.as_deref()
+    }
+
+    /// The filter, if any.
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.file_concurrency == 0 {
+            return Err(Error::config(
+                "ScanOptions: batch_size and file_concurrency must be positive",
+            ));
+        }
+        if let Some(columns) = &self.projection {
+            for (i, c) in columns.iter().enumerate() {
+                if columns[..i].contains(c) {
+                    return Err(Error::config(format!(
+                        "ScanOptions: column {c:?} is projected twice"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file's footer.
+pub(crate) async fn file_metadata(engine: &ObjectStoreEngine, path: &str) -> Result<FileMetadata> {
+    use object_store::ObjectStoreExt;
+    let location = location(path)?;
+    let size = engine
+        .store()
+        .head(&location)
+        .await
+        .map_err(|e| engine.store_error("head", &location, e))?
+        .size;
+    let meta = FileReader::new(engine, location, size).load(false).await?;
+    Ok(summarise(path, size, &meta))
+}
+
+fn summarise(path: &str, size: u64, meta: &ArrowReaderMetadata) -> FileMetadata {
+    let file = meta.metadata().file_metadata();
+    let key_value: BTreeMap<String, String> = file
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .filter_map(|kv| Some((kv.key.clone(), kv.value.clone()?)))
+        .collect();
+    FileMetadata {
+        path: path.to_string(),
+        size,
+        rows: u64::try_from(file.num_rows()).unwrap_or_default(),
+        row_groups: meta.metadata().num_row_groups(),
+        schema: Arc::clone(meta.schema()),
+        created_by: file.created_by().map(str::to_string),
+        key_value,
+    }
+}
+
+/// The table's data files a filter may match (all of them without one).
+pub(crate) async fn list_matching(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    filter: Option<&Filter>,
+) -> Result<Vec<DataFile>> {
+    listing::list_matching(engine, table, filter).await
+}
+
+/// Streams the table's files one after another (in path order), each decoded with the
+/// projection and filter; the next few files are opened while one is decoded.
+///
+/// The output schema is the registry schema's when the options name one (files may then
+/// lack nullable columns, read as nulls, or hold narrower types, widened); otherwise it
+/// is the first file's, and every other file must match it. Partition columns follow,
+/// typed.
+pub(crate) async fn scan(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    options: ScanOptions,
+) -> Result<RecordBatchStream> {
+    options.validate()?;
+    let mut files = list_matching(engine, table, options.filter.as_ref()).await?;
+    let filtered_out = files.is_empty() && options.filter.is_some();
+    if filtered_out {
+        // The filter ruled out every partition: the schema still comes from a file.
+        files = list_files(engine, table).await?;
+    }
+    let Some(first) = files.first().cloned() else {
+        return Err(Error::TableNotFound {
+            backend: engine.backend().to_string(),
+            table: table.to_string(),
+        });
+    };
+    let uses_filter = options.filter.is_some();
+    let first_meta = FileReader::new(engine, location(&first.path)?, first.size)
+        .load(uses_filter)
+        .await?;
+    let (base, origin, lenient) = match &options.schema {
+        Some(schema) => (
+            schema.arrow_schema(),
+            format!(
+                "registry schema {} version {}",
+                schema.name(),
+                schema.version()
+            ),
+            true,
+        ),
+        None => (Arc::clone(first_meta.schema()), first.path.clone(), false),
+    };
+    let partitions = partition_columns(&files, &base, &first_meta, options.schema.as_deref());
+    let full = {
+        let mut fields: Vec<Arc<Field>> = base.fields().iter().cloned().collect();
+        fields.extend(
+            partitions
+                .iter()
+                .map(|(name, ty)| Arc::new(Field::new(name, ty.clone(), true))),
+        );
+        Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()))
+    };
+    let output = project(&full, options.projection(), |c| Error::ColumnNotFound {
+        backend: engine.backend().to_string(),
+        table: table.to_string(),
+        column: c.to_string(),
+        path: origin.clone(),
+    })?;
+    if let Some(filter) = &options.filter {
+        for column in filter.columns() {
+            if full.field_with_name(column).is_err() {
+                return Err(Error::ColumnNotFound {
+                    backend: engine.backend().to_string(),
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    path: origin.clone(),
+                });
+            }
+        }
+    }
+    if filtered_out {
+        return Ok(RecordBatchStream::new(output, futures::stream::empty()));
+    }
+
+    let context = Arc::new(ScanContext {
+        engine: engine.clone(),
+        table: table.clone(),
+        target: Target {
+            output: Arc::clone(&output),
+            full,
+            partitions,
+            origin,
+            lenient,
+        },
+        options,
+    });
+    let concurrency = context.options.file_concurrency;
+    let limit = context.options.limit;
+    let mut first_meta = Some(first_meta);
+    let batches = futures::stream::iter(files)
+        .map(move |file| {
+            let context = Arc::clone(&context);
+            let preloaded = first_meta.take();
+            async move { open_file(&context, &file, preloaded).await }
+        })
+        .buffered(concurrency)
+        .try_filter_map(|opened| futures::future::ready(Ok(opened)))
+        .map_ok(OpenFile::into_stream)
+        .try_flatten();
+    let batches = match limit {
+        None => batches.boxed(),
+        Some(limit) => limit_rows(batches, limit).boxed(),
+    };
+    Ok(RecordBatchStream::new(output, batches))
+}
+
+/// Stops a stream of batches after `limit` rows.
+fn limit_rows(
+    batches: impl futures::Stream<Item = Result<RecordBatch>> + Send + 'static,
+    limit: usize,
+) -> impl futures::Stream<Item = Result<RecordBatch>> + Send + 'static {
+    batches
+        .scan(limit, |left, batch| {
+            let out = match batch {
+                Ok(_) if *left == 0 => None,
+                Ok(batch) => {
+                    let take = batch.num_rows().min(*left);
+                    *left -= take;
+                    Some(Ok(batch.slice(0, take)))
+                }
+                Err(e) => Some(Err(e)),
+            };
+            futures::future::ready(out)
+        })
+        .try_filter(|b| futures::future::ready(b.num_rows() > 0))
+}
+
+/// The partition columns of the listed files, in directory order, with their types:
+/// the registry schema's, else the types the writer recorded, else inferred from the
+/// values (integers, dates, text). A column the files themselves hold is not repeated.
+fn partition_columns(
+    files: &[DataFile],
+    base: &Schema,
+    first: &ArrowReaderMetadata,
+    registry: Option<&TableSchema>,
+) -> Vec<(String, DataType)> {
+    let mut names: Vec<&str> = Vec::new();
+    for file in files {
+        for (key, _) in &file.partition_values {
+            if !names.contains(&key.as_str()) && base.field_with_name(key).is_err() {
+                names.push(key);
+            }
+        }
+    }
+    let recorded: Vec<(String, String)> = first
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == crate::write::METADATA_PARTITIONING_KEY)
+        .and_then(|kv| kv.value.as_deref())
+        .and_then(|text| serde_json::from_str::<Vec<serde_json::Value>>(text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| {
+            Some((
+                v.get("name")?.as_str()?.to_string(),
+                v.get("type")?.as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    names
+        .into_iter()
+        .map(|name| {
+            let from_registry = registry.and_then(|r| {
+                r.arrow_schema()
+                    .field_with_name(name)
+                    .ok()
+                    .map(|f| f.data_type().clone())
+            });
+            let from_writer =
+                recorded
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, t)| match t.as_str() {
+                        "Date32" => Some(DataType::Date32),
+                        "Int64" => Some(DataType::Int64),
+                        "Boolean" => Some(DataType::Boolean),
+                        "Utf8" => Some(DataType::Utf8),
+                        _ => None,
+                    });
+            let ty = from_registry.or(from_writer).unwrap_or_else(|| {
+                let values = files
+                    .iter()
+                    .flat_map(|f| f.partition_values.iter())
+                    .filter(|(k, _)| k == name)
+                    .filter_map(|(_, v)| v.as_deref());
+                partition::infer_type(values).data_type()
+            });
+            (name.to_string(), ty)
+        })
+        .collect()
+}
+
+/// The columns of `schema` named by `projection`, in that order (all when `None`).
+fn project(
+    schema: &SchemaRef,
+    projection: Option<&[String]>,
+    missing: impl Fn(&str) -> Error,
+) -> Result<SchemaRef> {
+    let Some(columns) = projection else {
+        return Ok(Arc::clone(schema));
+    };
+    let fields = columns
+        .iter()
+        .map(|c| {
+            schema
+                .field_with_name(c)
+                .map(|f| Arc::new(f.clone()))
+                .map_err(|_| missing(c))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
+}
+
+/// What every file of a scan is read into.
+struct Target {
+    /// The scan's output: projected.
+    output: SchemaRef,
+    /// Every column: data, then partition columns.
+    full: SchemaRef,
+    /// Partition columns not stored in the files, with their types.
+    partitions: Vec<(String, DataType)>,
+    /// Where the schema comes from, for errors: a file, or a registry schema.
+    origin: String,
+    /// Whether files may lack nullable columns and hold narrower types.
+    lenient: bool,
+}
+
+struct ScanContext {
+    engine: ObjectStoreEngine,
+    table: TablePath,
+    options: ScanOptions,
+    target: Target,
+}
+
+/// Where an output column comes from.
+enum Source {
+    /// Decoded column `position`, cast to the output type if `cast`.
+    File { position: usize, cast: bool },
+    /// The file's partition value.
+    Partition(arrow_array::ArrayRef),
+    /// Not in the file: nulls.
+    Null,
+}
+
+/// A file opened for a scan: its footer is read, its columns planned, and the row
+/// groups its filter cannot match left out.
+struct OpenFile {
+    context: Arc<ScanContext>,
+    path: String,
+    sources: Vec<Source>,
+    stream: parquet::arrow::async_reader::ParquetRecordBatchStream<FileReader>,
+}
+
+impl OpenFile {
+    /// The file's batches in the output schema (so every batch of a scan has the same
+    /// schema object, metadata included).
+    fn into_stream(self) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
+        let OpenFile {
+            context,
+            path,
+            sources,
+            stream,
+        } = self;
+        stream
+            .map(move |batch| {
+                let engine = &context.engine;
+                let batch = batch.map_err(|e| parquet_read_error(engine, &path, e))?;
+                let output = &context.target.output;
+                let arrow_error = |source| Error::Arrow {
+                    table: context.table.to_string(),
+                    context: format!("reading {path} into the scan's schema"),
+                    source,
+                };
+                let rows = batch.num_rows();
+                let mut columns = Vec::with_capacity(sources.len());
+                for (field, source) in output.fields().iter().zip(&sources) {
+                    columns.push(match source {
+                        Source::File {
+                            position,
+                            cast: false,
+                        } => Arc::clone(batch.column(*position)),
+                        Source::File {
+                            position,
+                            cast: true,
+                        } => {
+                            let options = arrow_cast::CastOptions {
+                                safe: false,
+                                ..Default::default()
+                            };
+                            arrow_cast::cast_with_options(
+                                batch.column(*position),
+                                field.data_type(),
+                                &options,
+                            )
+                            .map_err(arrow_error)?
+                        }
+                        Source::Partition(value) => {
+                            let indices = arrow_array::UInt32Array::from(vec![0u32; rows]);
+                            arrow_select::take::take(value, &indices, None).map_err(arrow_error)?
+                        }
+                        Source::Null => arrow_array::new_null_array(field.data_type(), rows),
+                    });
+                }
+                let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+                RecordBatch::try_new_with_options(Arc::clone(output), columns, &options)
+                    .map_err(arrow_error)
+            })
+            .boxed()
+    }
+}
+
+/// Opens one file: plans its columns, binds the filter to its partition values, skips
+/// row groups by statistics and bloom filters, and sets the row filter. `None` when the
+/// filter rules the whole file out.
+async fn open_file(
+    context: &Arc<ScanContext>,
+    file: &DataFile,
+    preloaded: Option<ArrowReaderMetadata>,
+) -> Result<Option<OpenFile>> {
+    let ScanContext {
+        engine,
+        table,
+        options,
+        target,
+    } = context.as_ref();
+    // The filter, with what the file's partition values decide already decided.
+    let filter = options
+        .filter
+        .as_ref()
+        .map(|f| f.bind(&|leaf| listing::decide_on_partition(leaf, &file.partition_values)));
+    if filter == Some(Filter::Const(false)) {
+        return Ok(None);
+    }
+    let mut reader = FileReader::new(engine, location(&file.path)?, file.size);
+    let meta = match preloaded {
+        Some(meta) => meta,
+        None => reader.load(filter.is_some()).await?,
+    };
+    let file_schema = Arc::clone(meta.schema());
+    let conflict = |detail: String| Error::SchemaConflict {
+        backend: engine.backend().to_string(),
+        table: table.to_string(),
+        first_path: target.origin.clone(),
+        path: file.path.clone(),
+        detail,
+    };
+
+    // Plan each output column: which file column (by root index), cast or not, a
+    // partition value, or nulls.
+    enum Plan {
+        File(usize, bool),
+        Partition(arrow_array::ArrayRef),
+        Null,
+    }
+    let partition_value = |name: &str, ty: &DataType| -> Result<Option<arrow_array::ArrayRef>> {
+        let Some((_, value)) = file.partition_values.iter().find(|(k, _)| k == name) else {
+            return Ok(None);
+        };
+        partition::constant_column(value.as_deref(), ty, 1)
+            .map(Some)
+            .map_err(|_| {
+                conflict(format!(
+                    "partition value {value:?} of {name:?} is not a {ty}"
+                ))
+            })
+    };
+    let mut plan: Vec<Plan> = Vec::with_capacity(target.output.fields().len());
+    for field in target.output.fields() {
+        if let Some((_, ty)) = target.partitions.iter().find(|(n, _)| n == field.name()) {
+            plan.push(match partition_value(field.name(), ty)? {
+                Some(value) => Plan::Partition(value),
+                None => Plan::Null,
+            });
+            continue;
+        }
+        match file_schema.index_of(field.name()) {
+            Ok(index) => {
+                let found = file_schema.field(index).data_type();
+                let expected = field.data_type();
+                let cast = found != expected;
+                let allowed = !cast
+                    || found.equals_datatype(expected)
+                    || (target.lenient && widens(found, expected));
+                if !allowed {
+                    return Err(conflict(format!(
+                        "column {:?} is {expected} there but {found} here",
+                        field.name()
+                    )));
+                }
+                plan.push(Plan::File(index, cast));
+            }
+            Err(_) if target.lenient && field.is_nullable() => plan.push(Plan::Null),
+            Err(_) if target.lenient => {
+                return Err(conflict(format!(
+                    "NOT NULL column {:?} is missing",
+                    field.name()
+                )));
+            }
+            Err(_) => {
+                return Err(Error::ColumnNotFound {
+                    backend: engine.backend().to_string(),
+                    table: table.to_string(),
+                    column: field.name().clone(),
+                    path: file.path.clone(),
+                });
+            }
+        }
+    }
+    if !target.lenient {
+        let data_columns = target.full.fields().len() - target.partitions.len();
+        if file_schema.fields().len() != data_columns {
+            let extra: Vec<&str> = file_schema
+                .fields()
+                .iter()
+                .filter(|f| target.full.field_with_name(f.name()).is_err())
+                .map(|f| f.name().as_str())
+                .collect();
+            let missing: Vec<&str> = target.full.fields()[..data_columns]
+                .iter()
+                .filter(|f| file_schema.field_with_name(f.name()).is_err())
+                .map(|f| f.name().as_str())
+                .collect();
+            return Err(conflict(format!(
+                "extra columns {extra:?}, missing columns {missing:?}"
+            )));
+        }
+    }
+    // Decoded columns come in file order.
+    let mut roots: Vec<usize> = plan
+        .iter()
+        .filter_map(|p| match p {
+            Plan::File(index, _) => Some(*index),
+            _ => None,
+        })
+        .collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let sources = plan
+        .into_iter()
+        .map(|p| match p {
+            Plan::File(index, cast) => Source::File {
+                position: roots.binary_search(&index).unwrap_or_default(),
+                cast,
+            },
+            Plan::Partition(value) => Source::Partition(value),
+            Plan::Null => Source::Null,
+        })
+        .collect();
+
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
+        .with_projection(ProjectionMask::roots(meta.parquet_schema(), roots))
+        .with_batch_size(options.batch_size);
+    if let Some(filter) = filter.filter(|f| *f != Filter::Const(true)) {
+        // Every column the filter still needs must be in the file: a missing one is
+        // all nulls, which a Parquet row filter cannot read, so fall back to nulls by
+        // deciding its leaves here.
+        let filter = filter.bind(&|leaf| {
+            let column = leaf.columns().first().copied()?;
+            file_schema
+                .field_with_name(column)
+                .is_err()
+                .then(|| matches!(leaf, Filter::IsNull(_)))
+        });
+        if filter == Filter::Const(false) {
+            return Ok(None);
+        }
+        let mut groups = prune::row_groups(&filter, &file_schema, meta.metadata());
+        groups = prune_with_bloom_filters(&mut builder, &filter, &file_schema, groups).await?;
+        if groups.is_empty() {
+            return Ok(None);
+        }
+        builder = builder.with_row_groups(groups);
+        if filter != Filter::Const(true) {
+            let indices: Vec<usize> = filter
+                .columns()
+                .iter()
+                .filter_map(|c| file_schema.index_of(c).ok())
+                .collect();
+            let mask = ProjectionMask::roots(meta.parquet_schema(), indices);
+            let predicate = ArrowPredicateFn::new(mask, move |batch: RecordBatch| {
+                filter
+                    .evaluate(&batch)
+                    .map_err(|e| arrow_schema::ArrowError::ComputeError(e.to_string()))
+            });
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+        }
+    }
+    let stream = builder
+        .build()
+        .map_err(|e| parquet_read_error(engine, &file.path, e))?;
+    Ok(Some(OpenFile {
+        context: Arc::clone(context),
+        path: file.path.clone(),
+        sources,
+        stream,
+    }))
+}
+
+/// Drops the row groups whose bloom filters say they hold none of the values an
+/// `=`/`IN` conjunct of the filter needs.
+async fn prune_with_bloom_filters(
+    builder: &mut ParquetRecordBatchStreamBuilder<FileReader>,
+    filter: &Filter,
+    schema: &Schema,
+    groups: Vec<usize>,
+) -> Result<Vec<usize>> {
+    let mut checks = Vec::new();
+    for column in filter.columns() {
+        let Some(values) = prune::required_values(filter, column) else {
+            continue;
+        };
+        let Ok(field) = schema.field_with_name(column) else {
+            continue;
+        };
+        let descriptor = builder.metadata().file_metadata().schema_descr();
+        let Some(leaf) =
+            (0..descriptor.num_columns()).find(|&i| descriptor.column(i).path().string() == column)
+        else {
+            continue;
+        };
+        let has_bloom = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .any(|g| g.column(leaf).bloom_filter_offset().is_some());
+        if has_bloom {
+            checks.push((leaf, field.data_type().clone(), values));
+        }
+    }
+    if checks.is_empty() {
+        return Ok(groups);
+    }
+    let mut kept = Vec::with_capacity(groups.len());
+    'groups: for group in groups {
+        for (leaf, ty, values) in &checks {
+            let Ok(Some(bloom)) = builder
+                .get_row_group_column_bloom_filter(group, *leaf)
+                .await
+            else {
+                continue;
+            };
+            let present = values.iter().any(|value| bloom_may_hold(&bloom, ty, value));
+            if !present {
+                continue 'groups;
+            }
+        }
+        kept.push(group);
+    }
+    Ok(kept)
+}
+
+/// Whether a bloom filter may hold `value` of a column of type `ty` (true when the
+/// check does not apply).
+fn bloom_may_hold(
+    bloom: &parquet::bloom_filter::Sbbf,
+    ty: &DataType,
+    value: &crate::filter::Value,
+) -> bool {
+    use crate::filter::Value;
+    match (ty, value) {
+        (DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View, Value::Str(s)) => {
+            bloom.check(s.as_str())
+        }
+        (DataType::Int64, Value::Int(i)) => bloom.check(i),
+        (DataType::Int32, Value::Int(i)) => i32::try_from(*i).map_or(false, |i| bloom.check(&i)),
+        _ => true,
+    }
+}
+
+/// Whether values of type `from` convert to `to` without loss: wider integers, floats,
+/// decimals, finer time units, longer string offsets.
+fn widens(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    fn int_bits(t: &DataType) -> Option<(bool, u8)> {
+        Some(match t {
+            Int8 => (true, 8),
+            Int16 => (true, 16),
+            Int32 => (true, 32),
+            Int64 => (true, 64),
+            UInt8 => (false, 8),
+            UInt16 => (false, 16),
+            UInt32 => (false, 32),
+            UInt64 => (false, 64),
+            _ => return None,
+        })
+    }
+    let unit_rank = |u: &TimeUnit| match u {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 1,
+        TimeUnit::Microsecond => 2,
+        TimeUnit::Nanosecond => 3,
+    };
+    match (from, to) {
+        (a, b) if int_bits(a).is_some() && int_bits(b).is_some() => {
+            let ((sa, ba), (sb, bb)) = (
+                int_bits(a).unwrap_or_default(),
+                int_bits(b).unwrap_or_default(),
+            );
+            (sa == sb && ba <= bb) || (!sa && sb && ba < bb)
+        }
+        (Float16, Float32 | Float64) | (Float32, Float64) => true,
+        (Utf8, LargeUtf8) | (Binary, LargeBinary) => true,
+        (Timestamp(u1, z1), Timestamp(u2, z2)) => z1 == z2 && unit_rank(u1) <= unit_rank(u2),
+        (Time32(u1), Time64(u2)) | (Time32(u1), Time32(u2)) | (Time64(u1), Time64(u2)) => {
+            unit_rank(u1) <= unit_rank(u2)
+        }
+        (Decimal128(p1, s1), Decimal128(p2, s2) | Decimal256(p2, s2))
+        | (Decimal256(p1, s1), Decimal256(p2, s2)) => {
+            s2 >= s1 && i16::from(*p2) - i16::from(*s2) >= i16::from(*p1) - i16::from(*s1)
+        }
+        (List(a), List(b)) => {
+            a.data_type() == b.data_type() || widens(a.data_type(), b.data_type())
+        }
+        _ => false,
+    }
+}

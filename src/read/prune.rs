@@ -1,0 +1,276 @@
+//! Skipping row groups a filter cannot match, from their column statistics and bloom
+//! filters, before any data page is fetched.
+
+use arrow_array::{Array, BooleanArray};
+use arrow_schema::Schema;
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::file::metadata::ParquetMetaData;
+
+use crate::filter::{Filter, Op, Value};
+
+/// For each row group: could any row match (`maybe`), and do all rows match (`all`)?
+struct Verdict {
+    maybe: Vec<bool>,
+    all: Vec<bool>,
+}
+
+impl Verdict {
+    fn constant(groups: usize, value: bool) -> Self {
+        Verdict {
+            maybe: vec![value; groups],
+            all: vec![value; groups],
+        }
+    }
+
+    fn unknown(groups: usize) -> Self {
+        Verdict {
+            maybe: vec![true; groups],
+            all: vec![false; groups],
+        }
+    }
+}
+
+/// Statistics of one column over the row groups.
+struct ColumnStats {
+    mins: arrow_array::ArrayRef,
+    maxes: arrow_array::ArrayRef,
+    nulls: Vec<Option<u64>>,
+    rows: Vec<Option<u64>>,
+}
+
+/// A value from a comparison on statistics: missing statistics decide nothing.
+fn known(result: Option<BooleanArray>, groups: usize, default: bool) -> Vec<bool> {
+    match result {
+        Some(r) if r.len() == groups => (0..groups)
+            .map(|i| if r.is_valid(i) { r.value(i) } else { default })
+            .collect(),
+        _ => vec![default; groups],
+    }
+}
+
+fn cmp(array: &arrow_array::ArrayRef, op: Op, value: &Value, name: &str) -> Option<BooleanArray> {
+    let filter = Filter::Compare {
+        column: name.to_string(),
+        op,
+        value: value.clone(),
+    };
+    let batch =
+        arrow_array::RecordBatch::try_from_iter([(name, std::sync::Arc::clone(array))]).ok()?;
+    filter.evaluate(&batch).ok()
+}
+
+fn and(a: &[bool], b: &[bool]) -> Vec<bool> {
+    a.iter().zip(b).map(|(x, y)| *x && *y).collect()
+}
+
+fn or(a: &[bool], b: &[bool]) -> Vec<bool> {
+    a.iter().zip(b).map(|(x, y)| *x || *y).collect()
+}
+
+/// The row groups of `metadata` that `filter` may match, by index.
+pub(crate) fn row_groups(
+    filter: &Filter,
+    schema: &Schema,
+    metadata: &ParquetMetaData,
+) -> Vec<usize> {
+    let groups = metadata.num_row_groups();
+    let verdict = judge(filter, schema, metadata, groups);
+    (0..groups).filter(|&g| verdict.maybe[g]).collect()
+}
+
+fn stats(name: &str, schema: &Schema, metadata: &ParquetMetaData) -> Option<ColumnStats> {
+    let converter =
+        StatisticsConverter::try_new(name, schema, metadata.file_metadata().schema_descr()).ok()?;
+    let groups = metadata.row_groups();
+    let mins = converter.row_group_mins(groups.iter()).ok()?;
+    let maxes = converter.row_group_maxes(groups.iter()).ok()?;
+    let nulls = converter.row_group_null_counts(groups.iter()).ok()?;
+    let rows = converter.row_group_row_counts(groups.iter()).ok()??;
+    Some(ColumnStats {
+        mins,
+        maxes,
+        nulls: nulls.iter().collect(),
+        rows: rows.iter().collect(),
+    })
+}
+
+fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: usize) -> Verdict {
+    let leaf_stats = |name: &str| stats(name, schema, metadata);
+    match filter {
+        Filter::Const(b) => Verdict::constant(groups, *b),
+        Filter::And(all) => all.iter().fold(Verdict::constant(groups, true), |acc, c| {
+            let v = judge(c, schema, metadata, groups);
+            Verdict {
+                maybe: and(&acc.maybe, &v.maybe),
+                all: and(&acc.all, &v.all),
+            }
+        }),
+        Filter::Or(any) => any.iter().fold(Verdict::constant(groups, false), |acc, c| {
+            let v = judge(c, schema, metadata, groups);
+            Verdict {
+                maybe: or(&acc.maybe, &v.maybe),
+                all: or(&acc.all, &v.all),
+            }
+        }),
+        Filter::Not(inner) => {
+            let v = judge(inner, schema, metadata, groups);
+            Verdict {
+                maybe: v.all.iter().map(|b| !b).collect(),
+                all: v.maybe.iter().map(|b| !b).collect(),
+            }
+        }
+        Filter::IsNull(name) | Filter::IsNotNull(name) => {
+            let Some(s) = leaf_stats(name) else {
+                return Verdict::unknown(groups);
+            };
+            let some_null: Vec<bool> = s.nulls.iter().map(|n| n.is_none_or(|n| n > 0)).collect();
+            let all_null: Vec<bool> = s
+                .nulls
+                .iter()
+                .zip(&s.rows)
+                .map(|(n, r)| matches!((n, r), (Some(n), Some(r)) if n == r))
+                .collect();
+            let no_null: Vec<bool> = s.nulls.iter().map(|n| *n == Some(0)).collect();
+            let not_all_null: Vec<bool> = all_null.iter().map(|b| !b).collect();
+            if matches!(filter, Filter::IsNull(_)) {
+                Verdict {
+                    maybe: some_null,
+                    all: all_null,
+                }
+            } else {
+                Verdict {
+                    maybe: not_all_null,
+                    all: no_null,
+                }
+            }
+        }
+        Filter::Compare { column, op, value } => {
+            let Some(s) = leaf_stats(column) else {
+                return Verdict::unknown(groups);
+            };
+            let no_null: Vec<bool> = s.nulls.iter().map(|n| *n == Some(0)).collect();
+            let (min, max) = (&s.mins, &s.maxes);
+            let c = |array, op| cmp(array, op, value, column);
+            let (maybe, all) = match op {
+                Op::Eq => (
+                    and(
+                        &known(c(min, Op::LtEq), groups, true),
+                        &known(c(max, Op::GtEq), groups, true),
+                    ),
+                    and(
+                        &known(c(min, Op::Eq), groups, false),
+                        &known(c(max, Op::Eq), groups, false),
+                    ),
+                ),
+                Op::NotEq => (
+                    or(
+                        &known(c(min, Op::NotEq), groups, true),
+                        &known(c(max, Op::NotEq), groups, true),
+                    ),
+                    or(
+                        &known(c(max, Op::Lt), groups, false),
+                        &known(c(min, Op::Gt), groups, false),
+                    ),
+                ),
+                Op::Lt => (
+                    known(c(min, Op::Lt), groups, true),
+                    known(c(max, Op::Lt), groups, false),
+                ),
+                Op::LtEq => (
+                    known(c(min, Op::LtEq), groups, true),
+                    known(c(max, Op::LtEq), groups, false),
+                ),
+                Op::Gt => (
+                    known(c(max, Op::Gt), groups, true),
+                    known(c(min, Op::Gt), groups, false),
+                ),
+                Op::GtEq => (
+                    known(c(max, Op::GtEq), groups, true),
+                    known(c(min, Op::GtEq), groups, false),
+                ),
+            };
+            Verdict {
+                maybe,
+                all: and(&all, &no_null),
+            }
+        }
+        Filter::Between { column, low, high } => judge(
+            &Filter::And(vec![
+                Filter::Compare {
+                    column: column.clone(),
+                    op: Op::GtEq,
+                    value: low.clone(),
+                },
+                Filter::Compare {
+                    column: column.clone(),
+                    op: Op::LtEq,
+                    value: high.clone(),
+                },
+            ]),
+            schema,
+            metadata,
+            groups,
+        ),
+        Filter::In { column, values } => {
+            let maybe = values.iter().fold(vec![false; groups], |acc, v| {
+                let eq = Filter::Compare {
+                    column: column.clone(),
+                    op: Op::Eq,
+                    value: v.clone(),
+                };
+                or(&acc, &judge(&eq, schema, metadata, groups).maybe)
+            });
+            Verdict {
+                maybe,
+                all: vec![false; groups],
+            }
+        }
+        Filter::StartsWith { column, prefix } => {
+            let Some(s) = leaf_stats(column) else {
+                return Verdict::unknown(groups);
+            };
+            let p = Value::Str(prefix.clone());
+            // Rows with the prefix lie in [prefix, prefix with its last character bumped).
+            let mut maybe = known(cmp(&s.maxes, Op::GtEq, &p, column), groups, true);
+            if let Some(upper) = bump(prefix) {
+                let below = known(
+                    cmp(&s.mins, Op::Lt, &Value::Str(upper), column),
+                    groups,
+                    true,
+                );
+                maybe = and(&maybe, &below);
+            }
+            Verdict {
+                maybe,
+                all: vec![false; groups],
+            }
+        }
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix`, if any.
+fn bump(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The values an `=`/`IN` conjunct of `filter` requires of `column`, if any: a row
+/// group whose bloom filter holds none of them can be skipped.
+pub(crate) fn required_values<'a>(filter: &'a Filter, column: &str) -> Option<Vec<&'a Value>> {
+    match filter {
+        Filter::Compare {
+            column: c,
+            op: Op::Eq,
+            value,
+        } if c == column => Some(vec![value]),
+        Filter::In { column: c, values } if c == column => Some(values.iter().collect()),
+        Filter::And(all) => all.iter().find_map(|f| required_values(f, column)),
+        _ => None,
+    }
+}
