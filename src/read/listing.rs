@@ -13,6 +13,9 @@ use crate::naming::{TablePath, is_hidden};
 use crate::partition;
 use crate::store::ObjectStoreEngine;
 
+/// Partition values by key, outermost first (`None`: null).
+pub(crate) type PartitionValues = Vec<(String, Option<String>)>;
+
 /// Directories listed at once while walking partition levels.
 const LIST_CONCURRENCY: usize = 16;
 
@@ -122,7 +125,7 @@ pub(crate) async fn list_matching(
     };
     let root = table.location();
     let mut files = Vec::new();
-    let mut level: Vec<(Path, Vec<(String, Option<String>)>)> = vec![(root.clone(), Vec::new())];
+    let mut level: Vec<(Path, PartitionValues)> = vec![(root.clone(), Vec::new())];
     while !level.is_empty() {
         let listed: Vec<_> = stream::iter(level)
             .map(|(dir, values)| async move {

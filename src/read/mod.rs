@@ -654,7 +654,7 @@ async fn open_file(
             file_schema
                 .field_with_name(column)
                 .is_err()
-                .then(|| matches!(leaf, Filter::IsNull(_)))
+                .then_some(matches!(leaf, Filter::IsNull(_)))
         });
         if filter == Filter::Const(false) {
             return Ok(None);
@@ -757,7 +757,7 @@ fn bloom_may_hold(
             bloom.check(s.as_str())
         }
         (DataType::Int64, Value::Int(i)) => bloom.check(i),
-        (DataType::Int32, Value::Int(i)) => i32::try_from(*i).map_or(false, |i| bloom.check(&i)),
+        (DataType::Int32, Value::Int(i)) => i32::try_from(*i).is_ok_and(|i| bloom.check(&i)),
         _ => true,
     }
 }
