@@ -212,6 +212,9 @@ pub enum Filter {
     Not(Box<Filter>),
     /// Always true or always false.
     Const(bool),
+    /// SQL's unknown (`NULL` as a condition): never keeps a row, and `NOT` keeps it
+    /// unknown.
+    Unknown,
 }
 
 /// A column to build a filter on: `col("voltage").gt(13.5)`.
@@ -338,24 +341,29 @@ impl Filter {
             | Filter::IsNotNull(column) => f(column),
             Filter::And(all) | Filter::Or(all) => all.iter().for_each(|c| c.visit(f)),
             Filter::Not(inner) => inner.visit(f),
-            Filter::Const(_) => {}
+            Filter::Const(_) | Filter::Unknown => {}
         }
     }
 
     /// Replaces the terms whose columns `known` can decide with constants, and folds
-    /// constants: what is left reads only other columns. `known` returns `Some(truth)`
-    /// for a leaf it decides (SQL null counts as false; see the module docs on why that
-    /// is sound for skipping).
-    pub(crate) fn bind(&self, known: &impl Fn(&Filter) -> Option<bool>) -> Filter {
+    /// constants with SQL's three-valued logic: what is left reads only other columns.
+    /// `known` returns `Some(Some(truth))` for a leaf it decides, `Some(None)` for one
+    /// that is unknown (a comparison with null).
+    pub(crate) fn bind(&self, known: &impl Fn(&Filter) -> Option<Option<bool>>) -> Filter {
         match self {
             Filter::And(all) => {
                 let mut kept = Vec::new();
+                let mut unknown = false;
                 for c in all {
                     match c.bind(known) {
                         Filter::Const(false) => return Filter::Const(false),
                         Filter::Const(true) => {}
+                        Filter::Unknown => unknown = true,
                         other => kept.push(other),
                     }
+                }
+                if unknown {
+                    kept.push(Filter::Unknown);
                 }
                 match kept.len() {
                     0 => Filter::Const(true),
@@ -365,12 +373,17 @@ impl Filter {
             }
             Filter::Or(any) => {
                 let mut kept = Vec::new();
+                let mut unknown = false;
                 for c in any {
                     match c.bind(known) {
                         Filter::Const(true) => return Filter::Const(true),
                         Filter::Const(false) => {}
+                        Filter::Unknown => unknown = true,
                         other => kept.push(other),
                     }
+                }
+                if unknown {
+                    kept.push(Filter::Unknown);
                 }
                 match kept.len() {
                     0 => Filter::Const(false),
@@ -380,14 +393,22 @@ impl Filter {
             }
             Filter::Not(inner) => match inner.bind(known) {
                 Filter::Const(b) => Filter::Const(!b),
+                Filter::Unknown => Filter::Unknown,
                 other => Filter::Not(Box::new(other)),
             },
             Filter::Const(b) => Filter::Const(*b),
+            Filter::Unknown => Filter::Unknown,
             leaf => match known(leaf) {
-                Some(b) => Filter::Const(b),
+                Some(Some(b)) => Filter::Const(b),
+                Some(None) => Filter::Unknown,
                 None => leaf.clone(),
             },
         }
+    }
+
+    /// Whether no row can pass: false or unknown for every row.
+    pub(crate) fn keeps_nothing(&self) -> bool {
+        matches!(self, Filter::Const(false) | Filter::Unknown)
     }
 
     /// Evaluates the filter on every row of `batch` (SQL semantics: null where unknown).
@@ -406,6 +427,7 @@ impl Filter {
         };
         Ok(match self {
             Filter::Const(b) => BooleanArray::from(vec![*b; rows]),
+            Filter::Unknown => BooleanArray::new_null(rows),
             Filter::Compare {
                 column: name,
                 op,
@@ -542,6 +564,7 @@ impl fmt::Display for Filter {
             Filter::Or(any) => join(f, any, " OR "),
             Filter::Not(inner) => write!(f, "NOT {inner}"),
             Filter::Const(b) => write!(f, "{}", if *b { "TRUE" } else { "FALSE" }),
+            Filter::Unknown => f.write_str("NULL"),
         }
     }
 }

@@ -12,14 +12,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::types::Int64Type;
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
-    Int8Array, Int16Array, Int32Array, Int64Array, LargeStringArray, ListArray, RecordBatch,
-    StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
-    UInt8Array, UInt16Array, UInt32Array, UInt64Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
+    Float64Array, Int8Array, Int16Array, Int32Array, Int64Array, LargeStringArray, ListArray,
+    RecordBatch, StringArray, TimestampMicrosecondArray, TimestampMillisecondArray,
+    TimestampNanosecondArray, UInt8Array, UInt16Array, UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectStoreExt, PutPayload};
+use parquet_storage::filter::{Filter, Value, col};
+use parquet_storage::partition::{PartitionField, Zone};
 use parquet_storage::schema::{ColumnDef, SchemaRegistry, TableDef, TableSchema};
 use parquet_storage::{
     Compression, Error, FileName, ObjectStoreEngine, RecordBatchStream, ScanOptions,
@@ -68,6 +70,8 @@ conformance!(
     arbitrary_batches_round_trip,
     invalid_batch_leaves_no_file,
     older_files_read_under_a_newer_schema,
+    partitioned_writes_lay_out_hive_directories,
+    partitioned_reads_match_an_in_memory_filter,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -915,6 +919,395 @@ async fn write_with(
     options: WriteOptions,
 ) -> WriteReceipt {
     engine.write_batch(t, batch, options).await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// partitioning and filters
+
+/// Partition values that have broken readers and writers before.
+const HOSTILE: [&str; 14] = [
+    "north",
+    "",
+    "__HIVE_DEFAULT_PARTITION__",
+    "a/b",
+    "..",
+    ".",
+    "50%",
+    "x=y",
+    "Zürich west",
+    "back\\slash",
+    "tab\there",
+    "/abs",
+    "%2F",
+    "😀",
+];
+
+fn hostile_rows(rows: usize, seed: u64) -> RecordBatch {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let keys: Vec<Option<&str>> = (0..rows)
+        .map(|_| {
+            let r = next() as usize % (HOSTILE.len() + 1);
+            HOSTILE.get(r).copied()
+        })
+        .collect();
+    let ns: Vec<Option<i32>> = (0..rows)
+        .map(|_| (next() % 5 != 0).then(|| (next() % 4) as i32))
+        .collect();
+    let ts: Vec<i64> = (0..rows)
+        .map(|_| 1_730_592_000_000_000 + (next() % (3 * 86_400)) as i64 * 1_000_000)
+        .collect();
+    let vs: Vec<Option<f64>> = (0..rows)
+        .map(|_| (next() % 7 != 0).then(|| (next() % 1000) as f64 / 10.0))
+        .collect();
+    RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(Int64Array::from((0..rows as i64).collect::<Vec<_>>())) as ArrayRef,
+        ),
+        ("key", Arc::new(StringArray::from(keys)) as _),
+        ("n", Arc::new(Int32Array::from(ns)) as _),
+        (
+            "ts",
+            Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")) as _,
+        ),
+        ("v", Arc::new(Float64Array::from(vs)) as _),
+    ])
+    .unwrap()
+}
+
+/// Sorts a batch by its `id` column.
+fn by_id(batch: &RecordBatch) -> RecordBatch {
+    let ids = batch.column_by_name("id").unwrap();
+    let order = arrow_ord::sort::sort_to_indices(ids, None, None).unwrap();
+    arrow_select::take::take_record_batch(batch, &order).unwrap()
+}
+
+async fn partitioned_writes_lay_out_hive_directories(b: &Backend) {
+    let t = table("hive");
+    let batch = hostile_rows(400, 1);
+    let options = WriteOptions::default().with_partition_by([
+        PartitionField::day("day", "ts").in_zone(Zone::hours(8).unwrap()),
+        PartitionField::column("key"),
+    ]);
+    let receipt = b
+        .engine
+        .write_batch(&t, batch.clone(), options)
+        .await
+        .unwrap();
+    let files = b.engine.list_files(&t).await.unwrap();
+    assert_eq!(files.len(), receipt.files.len());
+    for file in &files {
+        // Exactly two directory levels, each key=value, under the table.
+        let rel = file.path.strip_prefix("hive/").unwrap();
+        assert_eq!(rel.matches('/').count(), 2, "{rel}");
+        assert!(rel.starts_with("day=20"), "{rel}");
+        assert_eq!(file.partition_values.len(), 2);
+        assert_eq!(file.partition_values[1].0, "key");
+    }
+    let nulls = files
+        .iter()
+        .filter(|f| f.partition_values[1].1.is_none())
+        .count();
+    let empties = files
+        .iter()
+        .filter(|f| f.partition_values[1].1.as_deref() == Some(""))
+        .count();
+    let literal = files
+        .iter()
+        .filter(|f| f.partition_values[1].1.as_deref() == Some("__HIVE_DEFAULT_PARTITION__"))
+        .count();
+    assert!(
+        nulls > 0 && empties > 0 && literal > 0,
+        "{nulls} {empties} {literal}"
+    );
+
+    // Everything comes back, with typed partition columns; the key column left the files.
+    let read = concat(
+        &b.engine.read_all(&t, ScanOptions::default()).await.unwrap(),
+        &b.engine
+            .scan(&t, ScanOptions::default())
+            .await
+            .unwrap()
+            .schema(),
+    );
+    let schema = read.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["id", "n", "ts", "v", "day", "key"]);
+    assert_eq!(read.schema().field(4).data_type(), &DataType::Date32);
+    let read = by_id(&read);
+    let expected = batch.project(&[0, 2, 3, 4, 1]).unwrap();
+    for (i, name) in ["id", "n", "ts", "v", "key"].iter().enumerate() {
+        assert_eq!(
+            expected.column(i).as_ref(),
+            read.column_by_name(name).unwrap().as_ref(),
+            "{name}"
+        );
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Layout {
+    Column(&'static str),
+    Day(Zone),
+    Hour,
+}
+
+fn partitionings() -> impl Strategy<Value = Vec<Layout>> {
+    let zones = proptest::sample::select(vec![
+        Zone::Utc,
+        Zone::hours(8).unwrap(),
+        Zone::parse("America/New_York").unwrap(),
+    ]);
+    let layout = prop_oneof![
+        Just(Layout::Column("key")),
+        Just(Layout::Column("n")),
+        zones.prop_map(Layout::Day),
+        Just(Layout::Hour),
+    ];
+    proptest::collection::vec(layout, 0..=3).prop_map(|mut v| {
+        // One field per source: a name can be a directory level once.
+        let mut seen = Vec::new();
+        v.retain(|l| {
+            let key = format!("{l:?}").chars().take(4).collect::<String>();
+            let fresh = !seen.contains(&key);
+            seen.push(key);
+            fresh
+        });
+        v
+    })
+}
+
+fn filters() -> impl Strategy<Value = Filter> {
+    let key = proptest::sample::select(HOSTILE.to_vec());
+    let leaf = prop_oneof![
+        key.clone().prop_map(|k| col("key").eq(k)),
+        key.clone().prop_map(|k| col("key").not_eq(k)),
+        proptest::collection::vec(key.clone(), 1..3).prop_map(|ks| col("key").in_list(ks)),
+        key.prop_map(|k| col("key").starts_with(k.chars().take(1).collect::<String>())),
+        Just(col("key").is_null()),
+        Just(col("n").is_not_null()),
+        (0i64..4).prop_map(|n| col("n").lt_eq(n)),
+        (0i64..4).prop_map(|n| col("n").eq(n)),
+        (0.0f64..100.0).prop_map(|v| col("v").gt(v)),
+        (0.0f64..50.0, 0.0f64..50.0).prop_map(|(a, b)| col("v").between(a, a + b)),
+        (0i64..400).prop_map(|i| col("id").lt(i)),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 2..3).prop_map(Filter::And),
+            proptest::collection::vec(inner.clone(), 2..3).prop_map(Filter::Or),
+            inner.prop_map(|f| !f),
+        ]
+    })
+}
+
+async fn partitioned_reads_match_an_in_memory_filter(b: &Backend) {
+    let cases = if b.kind == Kind::S3 { 24 } else { 48 };
+    let counter = AtomicUsize::new(0);
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (partitionings(), filters(), any::<u64>(), 0usize..200);
+    let outcome = tokio::task::block_in_place(|| {
+        runner.run(&strategy, |(layout, filter, seed, rows)| {
+            handle.block_on(async {
+                let t = table(&format!(
+                    "pf/case{}",
+                    counter.fetch_add(1, Ordering::SeqCst)
+                ));
+                let batch = hostile_rows(rows, seed);
+                let fields: Vec<PartitionField> = layout
+                    .iter()
+                    .map(|l| match l {
+                        Layout::Column(c) => PartitionField::column(*c),
+                        Layout::Day(zone) => PartitionField::day("d", "ts").in_zone(*zone),
+                        Layout::Hour => PartitionField::hour("h", "ts"),
+                    })
+                    .collect();
+                let options = WriteOptions::default()
+                    .with_partition_by(fields)
+                    .with_max_open_files(4);
+                b.engine
+                    .write_batch(&t, batch.clone(), options)
+                    .await
+                    .unwrap();
+                let expected = arrow_select::filter::filter_record_batch(
+                    &batch,
+                    &filter_mask(&filter, &batch),
+                )
+                .unwrap();
+                let scan = ScanOptions::default()
+                    .with_filter(filter.clone())
+                    .with_projection(["id", "key", "n", "ts", "v"]);
+                let read = match b.engine.scan(&t, scan).await {
+                    Ok(stream) => {
+                        let schema = stream.schema();
+                        concat(&stream.try_collect::<Vec<_>>().await.unwrap(), &schema)
+                    }
+                    Err(Error::TableNotFound { .. }) if rows == 0 => return Ok(()),
+                    Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+                };
+                let read = by_id(&read);
+                prop_assert_eq!(read.num_rows(), expected.num_rows(), "filter {}", filter);
+                for name in ["id", "key", "n", "ts", "v"] {
+                    prop_assert_eq!(
+                        expected.column_by_name(name).unwrap().as_ref(),
+                        read.column_by_name(name).unwrap().as_ref(),
+                        "column {} under filter {}",
+                        name,
+                        filter
+                    );
+                }
+                Ok(())
+            })
+        })
+        .map_err(|e| e.to_string())
+    });
+    if let Err(e) = outcome {
+        panic!("{}: {e}", b.engine);
+    }
+}
+
+/// The in-memory answer: SQL semantics (null is not true).
+fn filter_mask(filter: &Filter, batch: &RecordBatch) -> arrow_array::BooleanArray {
+    use parquet_storage::filter::Op;
+    // An independent evaluator, row by row, so the engine's kernels are checked against
+    // something else.
+    fn eval(f: &Filter, batch: &RecordBatch, row: usize) -> Option<bool> {
+        let key = batch
+            .column_by_name("key")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let n = batch
+            .column_by_name("n")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .unwrap();
+        let v = batch
+            .column_by_name("v")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        let id = batch
+            .column_by_name("id")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        let text = |c: &str| -> Option<String> {
+            match c {
+                "key" => key.is_valid(row).then(|| key.value(row).to_string()),
+                _ => None,
+            }
+        };
+        let number = |c: &str| -> Option<f64> {
+            match c {
+                "n" => n.is_valid(row).then(|| f64::from(n.value(row))),
+                "v" => v.is_valid(row).then(|| v.value(row)),
+                "id" => Some(id.value(row) as f64),
+                _ => None,
+            }
+        };
+        let lit = |value: &Value| -> (Option<String>, Option<f64>) {
+            match value {
+                Value::Str(s) => (Some(s.clone()), None),
+                Value::Int(i) => (None, Some(*i as f64)),
+                Value::Float(x) => (None, Some(*x)),
+                other => panic!("{other:?}"),
+            }
+        };
+        let compare = |c: &str, op: Op, value: &Value| -> Option<bool> {
+            let ord = match lit(value) {
+                (Some(s), _) => text(c)?.as_str().cmp(s.as_str()),
+                (_, Some(x)) => number(c)?.partial_cmp(&x)?,
+                _ => return None,
+            };
+            Some(match op {
+                Op::Eq => ord.is_eq(),
+                Op::NotEq => ord.is_ne(),
+                Op::Lt => ord.is_lt(),
+                Op::LtEq => ord.is_le(),
+                Op::Gt => ord.is_gt(),
+                Op::GtEq => ord.is_ge(),
+                _ => unreachable!(),
+            })
+        };
+        match f {
+            Filter::Compare { column, op, value } => compare(column, *op, value),
+            Filter::Between { column, low, high } => {
+                let a = compare(column, Op::GtEq, low);
+                let b = compare(column, Op::LtEq, high);
+                match (a, b) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                }
+            }
+            Filter::In { column, values } => {
+                let results: Vec<Option<bool>> =
+                    values.iter().map(|x| compare(column, Op::Eq, x)).collect();
+                if results.contains(&Some(true)) {
+                    Some(true)
+                } else if results.contains(&None) {
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            Filter::StartsWith { column, prefix } => {
+                text(column).map(|t| t.starts_with(prefix.as_str()))
+            }
+            Filter::IsNull(c) => Some(if c == "key" {
+                key.is_null(row)
+            } else {
+                number(c).is_none()
+            }),
+            Filter::IsNotNull(c) => Some(if c == "key" {
+                key.is_valid(row)
+            } else {
+                number(c).is_some()
+            }),
+            Filter::And(all) => {
+                let r: Vec<Option<bool>> = all.iter().map(|f| eval(f, batch, row)).collect();
+                if r.contains(&Some(false)) {
+                    Some(false)
+                } else if r.contains(&None) {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+            Filter::Or(any) => {
+                let r: Vec<Option<bool>> = any.iter().map(|f| eval(f, batch, row)).collect();
+                if r.contains(&Some(true)) {
+                    Some(true)
+                } else if r.contains(&None) {
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            Filter::Not(inner) => eval(inner, batch, row).map(|b| !b),
+            Filter::Const(b) => Some(*b),
+            other => panic!("{other:?}"),
+        }
+    }
+    (0..batch.num_rows())
+        .map(|row| Some(eval(filter, batch, row) == Some(true)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -71,19 +71,25 @@ pub(crate) async fn list_files(
 /// Whether `filter` rules out every row of a partition with these values (the values of
 /// the levels walked so far; other columns are unknown).
 pub(crate) fn rules_out(filter: &Filter, values: &[(String, Option<String>)]) -> bool {
-    filter.bind(&|leaf| decide_on_partition(leaf, values)) == Filter::Const(false)
+    filter
+        .bind(&|leaf| decide_on_partition(leaf, values))
+        .keeps_nothing()
 }
 
-/// Decides a leaf of a filter from partition values, when its column is one of them.
+/// Decides a leaf of a filter from partition values, when its column is one of them:
+/// `Some(None)` is SQL's unknown (a comparison with null).
 pub(crate) fn decide_on_partition(
     leaf: &Filter,
     values: &[(String, Option<String>)],
-) -> Option<bool> {
+) -> Option<Option<bool>> {
     let column = leaf.columns().first().copied()?;
     let (_, value) = values.iter().find(|(key, _)| key == column)?;
     let Some(value) = value else {
-        // Null: only IS NULL holds; a comparison with null is never true.
-        return Some(matches!(leaf, Filter::IsNull(_)));
+        return Some(match leaf {
+            Filter::IsNull(_) => Some(true),
+            Filter::IsNotNull(_) => Some(false),
+            _ => None,
+        });
     };
     // Read the directory text as the literal's type and evaluate the leaf on it.
     let literal_type = match leaf {
@@ -96,7 +102,7 @@ pub(crate) fn decide_on_partition(
     let column_array = partition::constant_column(Some(value), &literal_type, 1).ok()?;
     let batch = arrow_array::RecordBatch::try_from_iter([(column, column_array)]).ok()?;
     let result = leaf.evaluate(&batch).ok()?;
-    Some(result.is_valid(0) && result.value(0))
+    Some(result.is_valid(0).then(|| result.value(0)))
 }
 
 fn value_type(value: &crate::filter::Value) -> arrow_schema::DataType {

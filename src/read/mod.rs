@@ -314,6 +314,21 @@ fn limit_rows(
         .try_filter(|b| futures::future::ready(b.num_rows() > 0))
 }
 
+/// The partition column types a writer records.
+const RECORDABLE_TYPES: [DataType; 11] = [
+    DataType::Date32,
+    DataType::Boolean,
+    DataType::Utf8,
+    DataType::Int8,
+    DataType::Int16,
+    DataType::Int32,
+    DataType::Int64,
+    DataType::UInt8,
+    DataType::UInt16,
+    DataType::UInt32,
+    DataType::UInt64,
+];
+
 /// The partition columns of the listed files, in directory order, with their types:
 /// the registry schema's, else the types the writer recorded, else inferred from the
 /// values (integers, dates, text). A column the files themselves hold is not repeated.
@@ -358,17 +373,12 @@ fn partition_columns(
                     .ok()
                     .map(|f| f.data_type().clone())
             });
-            let from_writer =
-                recorded
+            let from_writer = recorded.iter().find(|(n, _)| n == name).and_then(|(_, t)| {
+                RECORDABLE_TYPES
                     .iter()
-                    .find(|(n, _)| n == name)
-                    .and_then(|(_, t)| match t.as_str() {
-                        "Date32" => Some(DataType::Date32),
-                        "Int64" => Some(DataType::Int64),
-                        "Boolean" => Some(DataType::Boolean),
-                        "Utf8" => Some(DataType::Utf8),
-                        _ => None,
-                    });
+                    .find(|d| d.to_string() == *t)
+                    .cloned()
+            });
             let ty = from_registry.or(from_writer).unwrap_or_else(|| {
                 let values = files
                     .iter()
@@ -523,7 +533,7 @@ async fn open_file(
         .filter
         .as_ref()
         .map(|f| f.bind(&|leaf| listing::decide_on_partition(leaf, &file.partition_values)));
-    if filter == Some(Filter::Const(false)) {
+    if filter.as_ref().is_some_and(Filter::keeps_nothing) {
         return Ok(None);
     }
     let mut reader = FileReader::new(engine, location(&file.path)?, file.size);
@@ -654,9 +664,13 @@ async fn open_file(
             file_schema
                 .field_with_name(column)
                 .is_err()
-                .then_some(matches!(leaf, Filter::IsNull(_)))
+                .then_some(match leaf {
+                    Filter::IsNull(_) => Some(true),
+                    Filter::IsNotNull(_) => Some(false),
+                    _ => None,
+                })
         });
-        if filter == Filter::Const(false) {
+        if filter.keeps_nothing() {
             return Ok(None);
         }
         let mut groups = prune::row_groups(&filter, &file_schema, meta.metadata());

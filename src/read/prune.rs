@@ -98,6 +98,11 @@ fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: u
     let leaf_stats = |name: &str| stats(name, schema, metadata);
     match filter {
         Filter::Const(b) => Verdict::constant(groups, *b),
+        // Unknown keeps no row, but NOT unknown is unknown too: claim nothing for NOT.
+        Filter::Unknown => Verdict {
+            maybe: vec![false; groups],
+            all: vec![true; groups],
+        },
         Filter::And(all) => all.iter().fold(Verdict::constant(groups, true), |acc, c| {
             let v = judge(c, schema, metadata, groups);
             Verdict {

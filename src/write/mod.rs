@@ -445,7 +445,7 @@ impl WriteOptions {
     }
 }
 
-/// The type a partition column reads back as: the column's own (strings, integers,
+/// The type a partition column reads back as: the column's own (strings, integers of
 /// booleans, dates), a date for days, an integer for years, text for months and hours.
 fn partition_type(field: &PartitionField, schema: &Schema) -> DataType {
     match field.source() {
@@ -453,7 +453,7 @@ fn partition_type(field: &PartitionField, schema: &Schema) -> DataType {
             match schema.field_with_name(field.name()).map(|f| f.data_type()) {
                 Ok(DataType::Date32 | DataType::Date64) => DataType::Date32,
                 Ok(DataType::Boolean) => DataType::Boolean,
-                Ok(t) if t.is_integer() => DataType::Int64,
+                Ok(t) if t.is_integer() => t.clone(),
                 _ => DataType::Utf8,
             }
         }
