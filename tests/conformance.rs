@@ -1118,59 +1118,60 @@ async fn partitioned_reads_match_an_in_memory_filter(b: &Backend) {
     });
     let strategy = (partitionings(), filters(), any::<u64>(), 0usize..200);
     let outcome = tokio::task::block_in_place(|| {
-        runner.run(&strategy, |(layout, filter, seed, rows)| {
-            handle.block_on(async {
-                let t = table(&format!(
-                    "pf/case{}",
-                    counter.fetch_add(1, Ordering::SeqCst)
-                ));
-                let batch = hostile_rows(rows, seed);
-                let fields: Vec<PartitionField> = layout
-                    .iter()
-                    .map(|l| match l {
-                        Layout::Column(c) => PartitionField::column(*c),
-                        Layout::Day(zone) => PartitionField::day("d", "ts").in_zone(*zone),
-                        Layout::Hour => PartitionField::hour("h", "ts"),
-                    })
-                    .collect();
-                let options = WriteOptions::default()
-                    .with_partition_by(fields)
-                    .with_max_open_files(4);
-                b.engine
-                    .write_batch(&t, batch.clone(), options)
-                    .await
+        runner
+            .run(&strategy, |(layout, filter, seed, rows)| {
+                handle.block_on(async {
+                    let t = table(&format!(
+                        "pf/case{}",
+                        counter.fetch_add(1, Ordering::SeqCst)
+                    ));
+                    let batch = hostile_rows(rows, seed);
+                    let fields: Vec<PartitionField> = layout
+                        .iter()
+                        .map(|l| match l {
+                            Layout::Column(c) => PartitionField::column(*c),
+                            Layout::Day(zone) => PartitionField::day("d", "ts").in_zone(*zone),
+                            Layout::Hour => PartitionField::hour("h", "ts"),
+                        })
+                        .collect();
+                    let options = WriteOptions::default()
+                        .with_partition_by(fields)
+                        .with_max_open_files(4);
+                    b.engine
+                        .write_batch(&t, batch.clone(), options)
+                        .await
+                        .unwrap();
+                    let expected = arrow_select::filter::filter_record_batch(
+                        &batch,
+                        &filter_mask(&filter, &batch),
+                    )
                     .unwrap();
-                let expected = arrow_select::filter::filter_record_batch(
-                    &batch,
-                    &filter_mask(&filter, &batch),
-                )
-                .unwrap();
-                let scan = ScanOptions::default()
-                    .with_filter(filter.clone())
-                    .with_projection(["id", "key", "n", "ts", "v"]);
-                let read = match b.engine.scan(&t, scan).await {
-                    Ok(stream) => {
-                        let schema = stream.schema();
-                        concat(&stream.try_collect::<Vec<_>>().await.unwrap(), &schema)
+                    let scan = ScanOptions::default()
+                        .with_filter(filter.clone())
+                        .with_projection(["id", "key", "n", "ts", "v"]);
+                    let read = match b.engine.scan(&t, scan).await {
+                        Ok(stream) => {
+                            let schema = stream.schema();
+                            concat(&stream.try_collect::<Vec<_>>().await.unwrap(), &schema)
+                        }
+                        Err(Error::TableNotFound { .. }) if rows == 0 => return Ok(()),
+                        Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+                    };
+                    let read = by_id(&read);
+                    prop_assert_eq!(read.num_rows(), expected.num_rows(), "filter {}", filter);
+                    for name in ["id", "key", "n", "ts", "v"] {
+                        prop_assert_eq!(
+                            expected.column_by_name(name).unwrap().as_ref(),
+                            read.column_by_name(name).unwrap().as_ref(),
+                            "column {} under filter {}",
+                            name,
+                            filter
+                        );
                     }
-                    Err(Error::TableNotFound { .. }) if rows == 0 => return Ok(()),
-                    Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
-                };
-                let read = by_id(&read);
-                prop_assert_eq!(read.num_rows(), expected.num_rows(), "filter {}", filter);
-                for name in ["id", "key", "n", "ts", "v"] {
-                    prop_assert_eq!(
-                        expected.column_by_name(name).unwrap().as_ref(),
-                        read.column_by_name(name).unwrap().as_ref(),
-                        "column {} under filter {}",
-                        name,
-                        filter
-                    );
-                }
-                Ok(())
+                    Ok(())
+                })
             })
-        })
-        .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())
     });
     if let Err(e) = outcome {
         panic!("{}: {e}", b.engine);
