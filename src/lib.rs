@@ -59,6 +59,13 @@
 //! evolution. A write that names a schema ([`WriteOptions::with_schema`]) validates
 //! every batch before a byte is stored. See [`docs::schemas`].
 //!
+//! # Partitions and filters
+//!
+//! [`WriteOptions::with_partition_by`] writes hive `key=value/` directories from columns
+//! or from calendar units of timestamps ([`partition`]); [`ScanOptions::with_filter`]
+//! reads only the partitions, row groups and rows a [`filter::Filter`] can match. The
+//! layout is in [`docs::on_disk_layout`].
+//!
 //! [`docs::architecture`] says how the crate is put together, and why.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls, rust_2018_idioms)]
@@ -107,6 +114,9 @@ pub mod docs {
 
     #[doc = include_str!("../docs/schemas.md")]
     pub mod schemas {}
+
+    #[doc = include_str!("../docs/on-disk-layout.md")]
+    pub mod on_disk_layout {}
 }
 
 // README.md's usage snippet runs as a doc test.
