@@ -72,6 +72,7 @@ conformance!(
     older_files_read_under_a_newer_schema,
     partitioned_writes_lay_out_hive_directories,
     partitioned_reads_match_an_in_memory_filter,
+    one_day_of_ninety_reads_only_that_day,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1049,6 +1050,117 @@ async fn partitioned_writes_lay_out_hive_directories(b: &Backend) {
             "{name}"
         );
     }
+}
+
+async fn one_day_of_ninety_reads_only_that_day(b: &Backend) {
+    let t = table("ninety");
+    let day = 86_400_000_000i64;
+    let start = 1_727_740_800_000_000i64; // 2024-10-01T00:00Z
+    let ts: Vec<i64> = (0..90 * 24).map(|h| start + h * day / 24).collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "ts",
+            Arc::new(TimestampMicrosecondArray::from(ts.clone()).with_timezone("UTC")) as ArrayRef,
+        ),
+        (
+            "v",
+            Arc::new(Float64Array::from(
+                (0..ts.len()).map(|i| i as f64).collect::<Vec<_>>(),
+            )) as _,
+        ),
+    ])
+    .unwrap();
+    let options = WriteOptions::default().with_partition_by([PartitionField::day("day", "ts")]);
+    let receipt = b.engine.write_batch(&t, batch, options).await.unwrap();
+    assert_eq!(receipt.files.len(), 90);
+
+    let counting = Arc::new(FaultyStore::new(b.store(), 0));
+    let engine = b.engine_over(|_| Arc::clone(&counting) as _);
+    let wanted = chrono::NaiveDate::from_ymd_opt(2024, 11, 15).unwrap();
+    let options = ScanOptions::default().with_filter(col("day").eq(wanted));
+    let read = engine.read_all(&t, options).await.unwrap();
+    assert_eq!(read.iter().map(RecordBatch::num_rows).sum::<usize>(), 24);
+    let touched = counting.reads();
+    let files: Vec<&String> = touched.iter().filter(|r| !r.starts_with("list:")).collect();
+    assert!(!files.is_empty());
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("ninety/day=2024-11-15/")),
+        "{files:?}"
+    );
+    let listed: Vec<&String> = touched.iter().filter(|r| r.starts_with("list:")).collect();
+    assert_eq!(
+        listed,
+        vec!["list:ninety", "list:ninety/day=2024-11-15"],
+        "{listed:?}"
+    );
+}
+
+/// The bound is the engine's own accounting, the same on every backend, so ten
+/// thousand files are written once, in memory, to keep the suite quick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_partitions_stay_within_the_memory_budget() {
+    let b = &Backend::start(Kind::Memory).await;
+    let t = table("many_partitions");
+    let rows = 30_000usize;
+    let keys: Vec<i64> = (0..rows as i64).map(|i| i % 10_000).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("key", Arc::new(Int64Array::from(keys)) as ArrayRef),
+        (
+            "v",
+            Arc::new(Float64Array::from(
+                (0..rows).map(|i| i as f64).collect::<Vec<_>>(),
+            )) as _,
+        ),
+    ])
+    .unwrap();
+    let budget = 2 * 1024 * 1024;
+    let options = WriteOptions::default()
+        .with_partition_by([PartitionField::column("key")])
+        .with_max_open_files(64)
+        .with_max_buffered_bytes(budget);
+    // Three batches, each touching every partition: files roll as writers are closed.
+    let stream = RecordBatchStream::from_batches(
+        batch.schema(),
+        (0..3).map(|i| batch.slice(i * 10_000, 10_000)).collect(),
+    );
+    let receipt = b.engine.write_stream(&t, stream, options).await.unwrap();
+    assert_eq!(receipt.rows, rows as u64);
+    assert!(
+        receipt.files.len() >= 10_000,
+        "{} files",
+        receipt.files.len()
+    );
+    // The stated bound: the budget, plus what one partition's slice adds before the
+    // writer that pushed it over is closed.
+    let one_slice = 64 * 1024; // one row of one partition, encoded, with writer overhead
+    assert!(
+        receipt.peak_buffered_bytes <= (budget + one_slice) as u64,
+        "peak {} bytes over the {budget}-byte budget",
+        receipt.peak_buffered_bytes
+    );
+    assert!(receipt.peak_buffered_bytes > 0);
+    let some = b
+        .engine
+        .read_all(&t, ScanOptions::default().with_filter(col("key").eq(1234)))
+        .await
+        .unwrap();
+    let v: Vec<f64> = some
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("v")
+                .unwrap()
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    let mut v = v;
+    v.sort_by(f64::total_cmp);
+    assert_eq!(v, vec![1234.0, 11234.0, 21234.0]);
 }
 
 #[derive(Debug, Clone)]

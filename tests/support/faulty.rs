@@ -1,5 +1,6 @@
 //! An object store wrapper that fails the Nth mutating request, to prove that a write
-//! failing at any step leaves nothing visible.
+//! failing at any step leaves nothing visible, and records what is read and listed, to
+//! prove what a read does not touch.
 
 use std::fmt;
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct FaultyStore {
 
 #[derive(Debug, Default)]
 struct Counter {
+    /// Every object read (get) and every prefix listed, in order.
+    reads: std::sync::Mutex<Vec<String>>,
     seen: AtomicUsize,
     fail_at: usize,
     parts: AtomicUsize,
@@ -58,6 +61,15 @@ impl FaultyStore {
     /// Mutating requests seen so far.
     pub fn requests(&self) -> usize {
         self.state.seen.load(Ordering::SeqCst)
+    }
+
+    /// Objects fetched and prefixes listed so far (`list:` before listed prefixes).
+    pub fn reads(&self) -> Vec<String> {
+        self.state.reads.lock().unwrap().clone()
+    }
+
+    fn record(&self, what: String) {
+        self.state.reads.lock().unwrap().push(what);
     }
 
     /// Multipart parts started so far.
@@ -104,6 +116,7 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.record(location.to_string());
         self.inner.get_opts(location, options).await
     }
 
@@ -112,6 +125,7 @@ impl ObjectStore for FaultyStore {
         location: &Path,
         ranges: &[std::ops::Range<u64>],
     ) -> Result<Vec<bytes::Bytes>> {
+        self.record(location.to_string());
         self.inner.get_ranges(location, ranges).await
     }
 
@@ -130,6 +144,10 @@ impl ObjectStore for FaultyStore {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.record(format!(
+            "list:{}",
+            prefix.map(|p| p.to_string()).unwrap_or_default()
+        ));
         self.inner.list(prefix)
     }
 
@@ -142,6 +160,10 @@ impl ObjectStore for FaultyStore {
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.record(format!(
+            "list:{}",
+            prefix.map(|p| p.to_string()).unwrap_or_default()
+        ));
         self.inner.list_with_delimiter(prefix).await
     }
 
