@@ -73,6 +73,7 @@ conformance!(
     partitioned_writes_lay_out_hive_directories,
     partitioned_reads_match_an_in_memory_filter,
     one_day_of_ninety_reads_only_that_day,
+    files_with_an_added_column_read_together,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -724,17 +725,71 @@ async fn conflicting_files_are_named(b: &Backend) {
         }
         other => panic!("unexpected {other:?}"),
     }
-    // Projecting onto a column both files share in the same type would still conflict on
-    // type here; a column of the first file only is missing in the second.
-    let result = try_scan(
+    // A scan that does not need the conflicting column reads both files: the second
+    // lacks "voltage", so its rows read it as nulls.
+    let read = try_scan(
         &b.engine,
         &t,
         ScanOptions::default().with_projection(["voltage"]),
     )
-    .await;
-    assert!(
-        matches!(result, Err(Error::ColumnNotFound { .. })),
-        "{result:?}"
+    .await
+    .unwrap();
+    let voltage = concat(&read, &read[0].schema());
+    assert_eq!(voltage.num_rows(), 12);
+    assert_eq!(voltage.column(0).null_count(), 2 + 1); // the second file's rows, and row 0
+}
+
+async fn files_with_an_added_column_read_together(b: &Backend) {
+    let t = table("added");
+    let old = telemetry(0, 5);
+    let newer = {
+        let extra =
+            Arc::new(StringArray::from(vec![Some("north"), None, Some("south")])) as ArrayRef;
+        let base = telemetry(5, 3);
+        let mut columns = base.columns().to_vec();
+        columns.push(extra);
+        let mut fields: Vec<Field> = base
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("site", DataType::Utf8, true));
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    };
+    write(&b.engine, &t, old.clone()).await;
+    write(&b.engine, &t, newer.clone()).await;
+    let read = try_scan(&b.engine, &t, ScanOptions::default())
+        .await
+        .unwrap();
+    let read = concat(&read, &read[0].schema());
+    assert_eq!(read.num_rows(), 8);
+    let site = read
+        .column_by_name("site")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let sites: Vec<Option<&str>> = site.iter().collect();
+    assert_eq!(
+        sites,
+        vec![
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("north"),
+            None,
+            Some("south")
+        ]
+    );
+    assert_same_data(
+        &concat(
+            &[old.clone(), newer.project(&[0, 1, 2, 3, 4]).unwrap()],
+            &telemetry_schema(),
+        ),
+        &read.project(&[0, 1, 2, 3, 4]).unwrap(),
     );
 }
 

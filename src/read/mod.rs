@@ -214,10 +214,31 @@ pub(crate) async fn scan(
         });
     };
     let uses_filter = options.filter.is_some();
-    let first_meta = FileReader::new(engine, location(&first.path)?, first.size)
-        .load(uses_filter)
-        .await?;
-    let (base, origin, lenient) = match &options.schema {
+    // Without a registry schema the files decide the schema together, so every footer
+    // is read first (concurrently); the footers are then reused to open the files.
+    let footers: Vec<ArrowReaderMetadata> = if options.schema.is_none() && !filtered_out {
+        let targets: Vec<(String, u64)> = files.iter().map(|f| (f.path.clone(), f.size)).collect();
+        futures::stream::iter(targets)
+            .map(|(path, size)| {
+                let engine = engine.clone();
+                async move {
+                    FileReader::new(&engine, location(&path)?, size)
+                        .load(uses_filter)
+                        .await
+                }
+            })
+            .buffered(FOOTER_CONCURRENCY)
+            .try_collect()
+            .await?
+    } else {
+        vec![
+            FileReader::new(engine, location(&first.path)?, first.size)
+                .load(uses_filter)
+                .await?,
+        ]
+    };
+    let first_meta = footers[0].clone();
+    let (base, origin) = match &options.schema {
         Some(schema) => (
             schema.arrow_schema(),
             format!(
@@ -225,10 +246,18 @@ pub(crate) async fn scan(
                 schema.name(),
                 schema.version()
             ),
-            true,
         ),
-        None => (Arc::clone(first_meta.schema()), first.path.clone(), false),
+        None => {
+            let needed: Option<Vec<&str>> = options.projection().map(|p| {
+                let mut needed: Vec<&str> = p.iter().map(String::as_str).collect();
+                needed.extend(options.filter.iter().flat_map(Filter::columns));
+                needed
+            });
+            let merged = merge_schemas(engine, table, &files, &footers, needed.as_deref())?;
+            (merged, first.path.clone())
+        }
     };
+    let lenient = true;
     let partitions = partition_columns(&files, &base, &first_meta, options.schema.as_deref());
     let full = {
         let mut fields: Vec<Arc<Field>> = base.fields().iter().cloned().collect();
@@ -275,11 +304,11 @@ pub(crate) async fn scan(
     });
     let concurrency = context.options.file_concurrency;
     let limit = context.options.limit;
-    let mut first_meta = Some(first_meta);
+    let mut footers = footers.into_iter();
     let batches = futures::stream::iter(files)
         .map(move |file| {
             let context = Arc::clone(&context);
-            let preloaded = first_meta.take();
+            let preloaded = footers.next();
             async move { open_file(&context, &file, preloaded).await }
         })
         .buffered(concurrency)
@@ -291,6 +320,70 @@ pub(crate) async fn scan(
         Some(limit) => limit_rows(batches, limit).boxed(),
     };
     Ok(RecordBatchStream::new(output, batches))
+}
+
+/// Footers read at once when the files decide a scan's schema.
+const FOOTER_CONCURRENCY: usize = 16;
+
+/// The union of the files' columns, by name, in order of first appearance; a column
+/// some file lacks is nullable (that file reads it as nulls). Two files that disagree on
+/// the type of a column the scan needs are an [`Error::SchemaConflict`] naming both.
+fn merge_schemas(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    files: &[DataFile],
+    footers: &[ArrowReaderMetadata],
+    needed: Option<&[&str]>,
+) -> Result<SchemaRef> {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    let mut seen_in: Vec<usize> = Vec::new();
+    for (i, footer) in footers.iter().enumerate() {
+        for field in footer.schema().fields() {
+            match fields.iter().position(|f| f.name() == field.name()) {
+                None => {
+                    fields.push(field.as_ref().clone());
+                    owner.push(i);
+                    seen_in.push(1);
+                }
+                Some(j) => {
+                    seen_in[j] += 1;
+                    let (first, found) = (fields[j].data_type(), field.data_type());
+                    let agree =
+                        first == found || first.equals_datatype(found) || widens(found, first);
+                    let wanted = needed.is_none_or(|n| n.contains(&field.name().as_str()));
+                    if !agree && wanted {
+                        return Err(Error::SchemaConflict {
+                            backend: engine.backend().to_string(),
+                            table: table.to_string(),
+                            first_path: files[owner[j]].path.clone(),
+                            path: files[i].path.clone(),
+                            detail: format!(
+                                "column {:?} is {first} there but {found} here",
+                                field.name()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let fields: Vec<Field> = fields
+        .into_iter()
+        .zip(seen_in)
+        .map(|(f, seen)| {
+            if seen < footers.len() {
+                f.with_nullable(true)
+            } else {
+                f
+            }
+        })
+        .collect();
+    let metadata = footers
+        .first()
+        .map(|f| f.schema().metadata().clone())
+        .unwrap_or_default();
+    Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
 }
 
 /// Stops a stream of batches after `limit` rows.
