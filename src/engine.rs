@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
 
 use crate::error::Result;
+use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::read::ScanOptions;
 use crate::write::WriteOptions;
@@ -51,6 +52,11 @@ pub trait StorageEngine: fmt::Display + fmt::Debug + Send + Sync + 'static {
     ///
     /// `path` is a [`DataFile::path`]: relative to the engine's root.
     async fn file_metadata(&self, path: &str) -> Result<FileMetadata>;
+
+    /// Partitions, files, rows and bytes of a table, from listings and footers: no data
+    /// page is read. With a filter, only the partitions it can match are listed and
+    /// counted (its terms on other columns do not reduce the counts).
+    async fn table_info(&self, table: &TablePath, filter: Option<&Filter>) -> Result<TableInfo>;
 }
 
 /// Conveniences for every [`StorageEngine`]; implemented for all of them, do not
@@ -114,6 +120,13 @@ macro_rules! forward_storage_engine {
             }
             async fn file_metadata(&self, path: &str) -> Result<FileMetadata> {
                 (**self).file_metadata(path).await
+            }
+            async fn table_info(
+                &self,
+                table: &TablePath,
+                filter: Option<&Filter>,
+            ) -> Result<TableInfo> {
+                (**self).table_info(table, filter).await
             }
         }
     };
@@ -210,6 +223,34 @@ pub struct DataFile {
     /// The `key=value` directories between the table and the file, decoded (`None`:
     /// null), outermost first.
     pub partition_values: Vec<(String, Option<String>)>,
+}
+
+/// A table's size, overall and by partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TableInfo {
+    /// Every partition (one entry without partitioning), sorted by values.
+    pub partitions: Vec<PartitionInfo>,
+    /// Data files.
+    pub files: usize,
+    /// Rows, from the footers.
+    pub rows: u64,
+    /// Bytes of the files.
+    pub bytes: u64,
+}
+
+/// One partition's size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartitionInfo {
+    /// The partition's `key=value` values, outermost first (`None`: null).
+    pub values: Vec<(String, Option<String>)>,
+    /// Data files.
+    pub files: usize,
+    /// Rows, from the footers.
+    pub rows: u64,
+    /// Bytes of the files.
+    pub bytes: u64,
 }
 
 /// A file's Parquet footer, summarised.

@@ -88,8 +88,8 @@ mod store;
 mod write;
 
 pub use engine::{
-    DataFile, FileMetadata, RecordBatchStream, StorageEngine, StorageEngineExt, WriteReceipt,
-    WrittenFile,
+    DataFile, FileMetadata, PartitionInfo, RecordBatchStream, StorageEngine, StorageEngineExt,
+    TableInfo, WriteReceipt, WrittenFile,
 };
 pub use error::{BoxError, Error, Result};
 pub use naming::{FileName, PARQUET_EXTENSION, TablePath};

@@ -24,7 +24,7 @@ pub(crate) use file::location;
 use file::{FileReader, parquet_read_error};
 pub(crate) use listing::list_files;
 
-use crate::engine::{DataFile, FileMetadata, RecordBatchStream};
+use crate::engine::{DataFile, FileMetadata, PartitionInfo, RecordBatchStream, TableInfo};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
@@ -177,6 +177,46 @@ fn summarise(path: &str, size: u64, meta: &ArrowReaderMetadata) -> FileMetadata 
         created_by: file.created_by().map(str::to_string),
         key_value,
     }
+}
+
+/// Partitions, files, rows and bytes, from listings and footers (read concurrently).
+pub(crate) async fn table_info(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    filter: Option<&Filter>,
+) -> Result<TableInfo> {
+    let files = list_matching(engine, table, filter).await?;
+    let targets: Vec<(String, u64)> = files.iter().map(|f| (f.path.clone(), f.size)).collect();
+    let rows: Vec<u64> = futures::stream::iter(targets)
+        .map(|(path, size)| {
+            let engine = engine.clone();
+            async move {
+                let meta = FileReader::new(&engine, location(&path)?, size)
+                    .load(false)
+                    .await?;
+                Ok::<_, Error>(
+                    u64::try_from(meta.metadata().file_metadata().num_rows()).unwrap_or_default(),
+                )
+            }
+        })
+        .buffered(FOOTER_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut partitions: BTreeMap<Vec<(String, Option<String>)>, PartitionInfo> = BTreeMap::new();
+    for (file, rows) in files.iter().zip(rows) {
+        let entry = partitions.entry(file.partition_values.clone()).or_default();
+        entry.values = file.partition_values.clone();
+        entry.files += 1;
+        entry.rows += rows;
+        entry.bytes += file.size;
+    }
+    let partitions: Vec<PartitionInfo> = partitions.into_values().collect();
+    Ok(TableInfo {
+        files: files.len(),
+        rows: partitions.iter().map(|p| p.rows).sum(),
+        bytes: partitions.iter().map(|p| p.bytes).sum(),
+        partitions,
+    })
 }
 
 /// The table's data files a filter may match (all of them without one).

@@ -19,8 +19,11 @@ use object_store::ObjectStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Builder;
 
-use crate::engine::{DataFile, FileMetadata, RecordBatchStream, StorageEngine, WriteReceipt};
+use crate::engine::{
+    DataFile, FileMetadata, RecordBatchStream, StorageEngine, TableInfo, WriteReceipt,
+};
 use crate::error::{Error, Result};
+use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::read::{self, ScanOptions};
 use crate::write::{self, WriteOptions};
@@ -219,5 +222,9 @@ impl StorageEngine for ObjectStoreEngine {
 
     async fn file_metadata(&self, path: &str) -> Result<FileMetadata> {
         read::file_metadata(self, path).await
+    }
+
+    async fn table_info(&self, table: &TablePath, filter: Option<&Filter>) -> Result<TableInfo> {
+        read::table_info(self, table, filter).await
     }
 }
