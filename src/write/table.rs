@@ -2,6 +2,9 @@
 //! published) when it reaches its size, when too many are open, or when memory runs
 //! over budget; all of them removed again if the write fails.
 
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use rustc_hash::FxHashMap;
@@ -13,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::naming::{FileName, TablePath};
 use crate::partition::{self, PartitionField};
 
+/// Rows per part from which the parts of a batch are encoded in parallel.
+const PARALLEL_MIN_ROWS: usize = 4096;
+
 pub(crate) struct TableWriter<'a> {
-    settings: FileSettings,
+    settings: Arc<FileSettings>,
     options: &'a WriteOptions,
     table: &'a TablePath,
     /// Open files by partition directory ("" without partitioning).
@@ -31,7 +37,7 @@ impl<'a> TableWriter<'a> {
         table: &'a TablePath,
     ) -> Self {
         TableWriter {
-            settings,
+            settings: Arc::new(settings),
             options,
             table,
             open: FxHashMap::default(),
@@ -44,40 +50,132 @@ impl<'a> TableWriter<'a> {
         &self.options.partition_by
     }
 
-    /// Splits `batch` by partition and writes each part to its partition's file.
-    pub(crate) async fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<()> {
-        if self.partitioning().is_empty() {
-            return self.write_to(String::new(), batch.clone()).await;
+    /// Splits `batch` by partition and writes each part to its partition's file; the
+    /// parts are encoded in parallel, each file's on its own task.
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let slices: Vec<(String, RecordBatch)> = if self.partitioning().is_empty() {
+            vec![(String::new(), batch.clone())]
+        } else {
+            partition::split(batch, self.partitioning())?
+                .into_iter()
+                .map(|slice| {
+                    Ok((
+                        partition::partition_dir(self.partitioning(), &slice.values)?,
+                        slice.batch,
+                    ))
+                })
+                .collect::<Result<_>>()?
+        };
+        // Parallel encoding pays only for parts of some size; tiny parts (many
+        // partitions, few rows each) go one by one, with the budget checked after each.
+        let rows = batch.num_rows();
+        let parallel = slices.len() > 1
+            && rows / slices.len() >= PARALLEL_MIN_ROWS
+            && tokio::runtime::Handle::try_current().is_ok();
+        if !parallel {
+            for (dir, rows) in slices {
+                let writer = self.take_or_open(&dir, 0).await?;
+                self.write_group(vec![(dir, writer, rows)]).await?;
+            }
+            return Ok(());
         }
-        for slice in partition::split(batch, self.partitioning())? {
-            let dir = partition::partition_dir(self.partitioning(), &slice.values)?;
-            self.write_to(dir, slice.batch).await?;
+        let mut group: Vec<(String, FileWriter, RecordBatch)> = Vec::new();
+        for (dir, rows) in slices {
+            if !self.open.contains_key(&dir)
+                && self.open.is_empty()
+                && group.len() >= self.options.max_open_files
+            {
+                // Every open file is in this group: write it, then make room.
+                self.write_group(std::mem::take(&mut group)).await?;
+            }
+            let writer = self.take_or_open(&dir, group.len()).await?;
+            group.push((dir, writer, rows));
+            // Keep the memory budget while a group grows, not only after it is written.
+            let held = |(_, w, r): &(String, FileWriter, RecordBatch)| {
+                w.buffered() + r.get_array_memory_size()
+            };
+            let buffered: usize = self.open.values().map(FileWriter::buffered).sum::<usize>()
+                + group.iter().map(held).sum::<usize>();
+            if buffered > self.options.max_buffered_bytes {
+                self.write_group(std::mem::take(&mut group)).await?;
+            }
         }
-        Ok(())
+        self.write_group(group).await
     }
 
-    async fn write_to(&mut self, dir: String, batch: arrow_array::RecordBatch) -> Result<()> {
-        if !self.open.contains_key(&dir) {
-            if self.open.len() >= self.options.max_open_files {
-                self.close_largest().await?;
-            }
-            let writer = self.open_file(&dir)?;
-            self.open.insert(dir.clone(), writer);
+    /// The open file of partition `dir`, taken out of `open`, or a new one (closing the
+    /// largest open file first when the cap is reached); `in_flight` files are taken.
+    async fn take_or_open(&mut self, dir: &str, in_flight: usize) -> Result<FileWriter> {
+        if let Some(writer) = self.open.remove(dir) {
+            return Ok(writer);
         }
-        let Some(writer) = self.open.get_mut(&dir) else {
-            return Ok(());
-        };
-        writer.write(&self.settings, batch).await?;
-        let full = self
-            .options
-            .target_file_size
-            .is_some_and(|size| writer.size() as u64 >= size)
-            || self
+        if self.open.len() + in_flight >= self.options.max_open_files {
+            self.close_largest().await?;
+        }
+        self.open_file(dir, in_flight)
+    }
+
+    /// Encodes each part into its file, in parallel where a tokio runtime is running,
+    /// then closes files that are full and keeps memory within the budget.
+    async fn write_group(&mut self, group: Vec<(String, FileWriter, RecordBatch)>) -> Result<()> {
+        let mut first_error = None;
+        let mut dirs = Vec::with_capacity(group.len());
+        if group.len() > 1 && tokio::runtime::Handle::try_current().is_ok() {
+            let tasks: Vec<_> = group
+                .into_iter()
+                .map(|(dir, mut writer, rows)| {
+                    let settings = Arc::clone(&self.settings);
+                    let task = tokio::spawn(async move {
+                        let result = writer.write(&settings, rows).await;
+                        (writer, result)
+                    });
+                    (dir, task)
+                })
+                .collect();
+            for (dir, task) in tasks {
+                match task.await {
+                    Ok((writer, result)) => {
+                        self.open.insert(dir.clone(), writer);
+                        if let Err(e) = result {
+                            first_error.get_or_insert(e);
+                        }
+                        dirs.push(dir);
+                    }
+                    Err(join) => {
+                        first_error.get_or_insert(Error::config(format!(
+                            "the writer of partition {dir:?} failed: {join}"
+                        )));
+                    }
+                }
+            }
+        } else {
+            for (dir, mut writer, rows) in group {
+                let result = writer.write(&self.settings, rows).await;
+                self.open.insert(dir.clone(), writer);
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+                dirs.push(dir);
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+        for dir in dirs {
+            let Some(writer) = self.open.get(&dir) else {
+                continue;
+            };
+            let full = self
                 .options
-                .max_rows_per_file
-                .is_some_and(|rows| writer.rows() >= rows);
-        if full {
-            self.close(&dir).await?;
+                .target_file_size
+                .is_some_and(|size| writer.size() as u64 >= size)
+                || self
+                    .options
+                    .max_rows_per_file
+                    .is_some_and(|rows| writer.rows() >= rows);
+            if full {
+                self.close(&dir).await?;
+            }
         }
         // Memory: every open file's buffers together stay under the budget.
         let mut buffered: usize = self.open.values().map(FileWriter::buffered).sum();
@@ -89,9 +187,12 @@ impl<'a> TableWriter<'a> {
         Ok(())
     }
 
-    fn open_file(&self, dir: &str) -> Result<FileWriter> {
+    /// Opens the file of partition `dir`; `in_flight` files are open but out of `open`.
+    fn open_file(&self, dir: &str, in_flight: usize) -> Result<FileWriter> {
         let name = match &self.options.file_name {
-            Some(name) if self.written.is_empty() && self.open.is_empty() => name.clone(),
+            Some(name) if self.written.is_empty() && self.open.is_empty() && in_flight == 0 => {
+                name.clone()
+            }
             Some(name) => {
                 return Err(Error::config(format!(
                     "file name {name} was fixed, but the write needs more than one file (partitions or rolling)"
