@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Runs workloads W1 and W2 for parquet-storage and the peer tools side by side.
+
+Every job is a fresh process under /usr/bin/time -v; rounds are interleaved (one run of
+each tool, then the next round) so a slow moment of the machine hits every tool. Prints
+a Markdown table: median seconds, rows/s, median peak RSS, output size, and each tool's
+speed relative to the fastest peer.
+
+    python3 benches/run_workloads.py --shared ../shared --data data --rounds 3
+
+Needs the peers' virtualenv (.venv, from shared/bench/requirements.txt), the W1 input
+(shared/bench/gen/gen_battery.py, see docs/benchmarks.md) and a release build of
+benches/workloads.rs, which this script makes with cargo.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+
+def workloads_binary():
+    out = subprocess.run(
+        ["cargo", "bench", "--bench", "workloads", "--no-run", "--message-format=json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["target"]["name"] == "workloads":
+            return msg["executable"]
+    sys.exit("could not find the workloads binary")
+
+
+def run(cmd):
+    proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-500:], "cmd": cmd}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", proc.stderr)
+    result["peak_rss_mb"] = int(rss.group(1)) / 1024 if rss else None
+    if wall:
+        parts = [float(p) for p in wall.group(1).split(":")]
+        result["process_seconds"] = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default="../shared")
+    ap.add_argument("--data", default="data")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--python", default=".venv/bin/python")
+    a = ap.parse_args()
+    peers = os.path.join(a.shared, "bench", "peers")
+    battery = os.path.join(a.data, "battery", "battery_12m.parquet")
+    out = os.path.join(a.data, "out")
+    ours = workloads_binary()
+    w2_args = ["--date", "2024-11-03", "--prefix", "a"]
+    jobs = [("W1", tool, [a.python, os.path.join(peers, f"w1_{tool}.py"), battery, "--out", os.path.join(out, f"w1_{tool}")])
+            for tool in ("pyarrow", "duckdb", "polars")]
+    jobs.append(("W1", "parquet-storage", [ours, "w1", battery, os.path.join(out, "w1_rust")]))
+    w2_input = os.path.join(out, "w1_pyarrow")
+    jobs += [("W2", tool, [a.python, os.path.join(peers, f"w2_{tool}.py"), w2_input] + w2_args)
+             for tool in ("pyarrow", "duckdb", "polars")]
+    jobs.append(("W2", "parquet-storage", [ours, "w2", w2_input] + w2_args))
+
+    results = {}
+    for round_ in range(a.rounds):
+        for workload, tool, cmd in jobs:
+            r = run(cmd)
+            results.setdefault((workload, tool), []).append(r)
+            print(f"round {round_ + 1} {workload} {tool}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
+
+    print(f"| workload | tool | rows | median s (first run) | warm s | process s | rows/s | peak RSS MB | files | output MB | speed vs fastest peer |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for workload in ("W1", "W2"):
+        rows = []
+        for (w, tool), rs in results.items():
+            ok = [r for r in rs if "error" not in r]
+            if w != workload or not ok:
+                continue
+            med = lambda k: statistics.median([r[k] for r in ok if r.get(k) is not None]) if any(r.get(k) is not None for r in ok) else None
+            rows.append((tool, ok[0].get("rows"), med("seconds"), med("warm_seconds"), med("process_seconds"),
+                         med("peak_rss_mb"), ok[0].get("files"), ok[0].get("bytes")))
+        peer_best = min(r[2] for r in rows if r[0] != "parquet-storage")
+        for tool, n, s, warm, proc, rss, files, size in rows:
+            fmt = lambda x, f="{:.3f}": f.format(x) if x is not None else ""
+            print(f"| {workload} | {tool} | {n} | {fmt(s)} | {fmt(warm, '{:.4f}')} | {fmt(proc, '{:.2f}')} | "
+                  f"{fmt(n / s if n and s else None, '{:,.0f}')} | {fmt(rss, '{:.0f}')} | {files or ''} | "
+                  f"{fmt(size / 1e6 if size else None, '{:.1f}')} | {peer_best / s:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
