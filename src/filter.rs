@@ -406,6 +406,16 @@ impl Filter {
         }
     }
 
+    /// The truth of a leaf whose column is null in every row: `IS NULL` holds, `IS NOT
+    /// NULL` does not, and anything else is unknown.
+    pub(crate) fn on_null(&self) -> Option<bool> {
+        match self {
+            Filter::IsNull(_) => Some(true),
+            Filter::IsNotNull(_) => Some(false),
+            _ => None,
+        }
+    }
+
     /// Whether no row can pass: false or unknown for every row.
     pub(crate) fn keeps_nothing(&self) -> bool {
         matches!(self, Filter::Const(false) | Filter::Unknown)

@@ -305,6 +305,16 @@ fn assign<K: std::hash::Hash + Eq + Copy>(
     (codes, distinct)
 }
 
+/// Codes for text values.
+fn text_codes<'a>(values: impl Iterator<Item = Option<&'a str>>, len: usize) -> KeyCodes {
+    let (codes, distinct) = assign(values, len);
+    let values = distinct
+        .into_iter()
+        .map(|v| v.map(str::to_string))
+        .collect();
+    KeyCodes { codes, values }
+}
+
 /// Codes for the values of a data column.
 fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
     let unsupported = || {
@@ -315,36 +325,9 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
     };
     let len = array.len();
     match array.data_type() {
-        DataType::Utf8 => {
-            let (codes, distinct) = assign(array.as_string::<i32>().iter(), len);
-            Ok(KeyCodes {
-                codes,
-                values: distinct
-                    .into_iter()
-                    .map(|v| v.map(str::to_string))
-                    .collect(),
-            })
-        }
-        DataType::LargeUtf8 => {
-            let (codes, distinct) = assign(array.as_string::<i64>().iter(), len);
-            Ok(KeyCodes {
-                codes,
-                values: distinct
-                    .into_iter()
-                    .map(|v| v.map(str::to_string))
-                    .collect(),
-            })
-        }
-        DataType::Utf8View => {
-            let (codes, distinct) = assign(array.as_string_view().iter(), len);
-            Ok(KeyCodes {
-                codes,
-                values: distinct
-                    .into_iter()
-                    .map(|v| v.map(str::to_string))
-                    .collect(),
-            })
-        }
+        DataType::Utf8 => Ok(text_codes(array.as_string::<i32>().iter(), len)),
+        DataType::LargeUtf8 => Ok(text_codes(array.as_string::<i64>().iter(), len)),
+        DataType::Utf8View => Ok(text_codes(array.as_string_view().iter(), len)),
         DataType::Dictionary(_, value)
             if matches!(**value, DataType::Utf8 | DataType::LargeUtf8) =>
         {
@@ -390,6 +373,16 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
     }
 }
 
+/// Nanoseconds in one `unit`.
+pub(crate) fn nanos_per(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 1_000_000_000,
+        TimeUnit::Millisecond => 1_000_000,
+        TimeUnit::Microsecond => 1_000,
+        TimeUnit::Nanosecond => 1,
+    }
+}
+
 fn format_day(days: i64) -> String {
     NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(i32::MAX))
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -400,12 +393,7 @@ fn format_day(days: i64) -> String {
 fn time_codes(name: &str, array: &ArrayRef, part: TimePart, zone: &Zone) -> Result<KeyCodes> {
     let seconds: Vec<Option<i64>> = match array.data_type() {
         DataType::Timestamp(unit, _) => {
-            let per_second = match unit {
-                TimeUnit::Second => 1,
-                TimeUnit::Millisecond => 1_000,
-                TimeUnit::Microsecond => 1_000_000,
-                TimeUnit::Nanosecond => 1_000_000_000,
-            };
+            let per_second = 1_000_000_000 / nanos_per(*unit);
             let raw = arrow_cast::cast(array, &DataType::Int64)
                 .map_err(|e| Error::config(e.to_string()))?;
             raw.as_primitive::<Int64Type>()

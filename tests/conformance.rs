@@ -1345,36 +1345,26 @@ async fn partitioned_reads_match_an_in_memory_filter(b: &Backend) {
     }
 }
 
+/// Column `name` of `batch` as its concrete array type.
+fn typed<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
+    batch
+        .column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap()
+}
+
 /// The in-memory answer: SQL semantics (null is not true).
 fn filter_mask(filter: &Filter, batch: &RecordBatch) -> arrow_array::BooleanArray {
     use parquet_storage::filter::Op;
     // An independent evaluator, row by row, so the engine's kernels are checked against
     // something else.
     fn eval(f: &Filter, batch: &RecordBatch, row: usize) -> Option<bool> {
-        let key = batch
-            .column_by_name("key")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap();
-        let n = batch
-            .column_by_name("n")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<Int32Array>()
-            .unwrap();
-        let v = batch
-            .column_by_name("v")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .unwrap();
-        let id = batch
-            .column_by_name("id")
-            .unwrap()
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap();
+        let key: &StringArray = typed(batch, "key");
+        let n: &Int32Array = typed(batch, "n");
+        let v: &Float64Array = typed(batch, "v");
+        let id: &Int64Array = typed(batch, "id");
         let text = |c: &str| -> Option<String> {
             match c {
                 "key" => key.is_valid(row).then(|| key.value(row).to_string()),

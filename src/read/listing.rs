@@ -85,11 +85,7 @@ pub(crate) fn decide_on_partition(
     let column = leaf.columns().first().copied()?;
     let (_, value) = values.iter().find(|(key, _)| key == column)?;
     let Some(value) = value else {
-        return Some(match leaf {
-            Filter::IsNull(_) => Some(true),
-            Filter::IsNotNull(_) => Some(false),
-            _ => None,
-        });
+        return Some(leaf.on_null());
     };
     // Read the directory text as the literal's type and evaluate the leaf on it.
     let literal_type = match leaf {

@@ -797,11 +797,7 @@ async fn open_file(
             file_schema
                 .field_with_name(column)
                 .is_err()
-                .then_some(match leaf {
-                    Filter::IsNull(_) => Some(true),
-                    Filter::IsNotNull(_) => Some(false),
-                    _ => None,
-                })
+                .then_some(leaf.on_null())
         });
         if filter.keeps_nothing() {
             return Ok(None);

@@ -365,12 +365,7 @@ fn to_nanos(
     array: &ArrayRef,
     unit: TimeUnit,
 ) -> Result<PrimitiveArray<TimestampNanosecondType>, Failure> {
-    let factor: i64 = match unit {
-        TimeUnit::Second => 1_000_000_000,
-        TimeUnit::Millisecond => 1_000_000,
-        TimeUnit::Microsecond => 1_000,
-        TimeUnit::Nanosecond => 1,
-    };
+    let factor = crate::partition::nanos_per(unit);
     let values = arrow_cast::cast(array, &DataType::Int64)
         .map_err(|_| failure(0, "", 1, "not a timestamp"))?;
     let values = values.as_primitive::<Int64Type>();
@@ -407,12 +402,7 @@ fn from_nanos(
     let nanos = arrow_cast::cast(nanos, &DataType::Int64)
         .map_err(|_| failure(0, "", 1, "not a timestamp"))?;
     let nanos = nanos.as_primitive::<Int64Type>();
-    let divisor: i64 = match unit {
-        TimeUnit::Second => 1_000_000_000,
-        TimeUnit::Millisecond => 1_000_000,
-        TimeUnit::Microsecond => 1_000,
-        TimeUnit::Nanosecond => 1,
-    };
+    let divisor = crate::partition::nanos_per(unit);
     let mut bad = (0..nanos.len()).filter(|&r| nanos.is_valid(r) && nanos.value(r) % divisor != 0);
     if let Some(first) = bad.next() {
         let shown = chrono::DateTime::from_timestamp_nanos(nanos.value(first)).to_rfc3339();
