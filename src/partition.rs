@@ -305,6 +305,59 @@ fn assign<K: std::hash::Hash + Eq + Copy>(
     (codes, distinct)
 }
 
+/// Largest id range [`assign_dense`] handles with a lookup table (16 MiB of table);
+/// wider ranges are hashed.
+const DENSE_IDS: u64 = 1 << 22;
+
+/// [`assign`] for ids known to be below `bound`: a lookup table instead of a hash per
+/// row. Same result: dense codes in order of first appearance.
+fn assign_dense(
+    ids: impl Iterator<Item = Option<u32>>,
+    bound: usize,
+    len: usize,
+) -> (Vec<u32>, Vec<Option<u32>>) {
+    const UNSEEN: u32 = u32::MAX;
+    // The last slot stands for null.
+    let mut table = vec![UNSEEN; bound + 1];
+    let mut codes = Vec::with_capacity(len);
+    let mut distinct = Vec::new();
+    for id in ids {
+        let slot = &mut table[id.map_or(bound, |i| i as usize)];
+        if *slot == UNSEEN {
+            *slot = distinct.len() as u32;
+            distinct.push(id);
+        }
+        codes.push(*slot);
+    }
+    (codes, distinct)
+}
+
+/// Dense codes for integer keys: a lookup table when their range is narrow (days,
+/// hours, small ids), a hash otherwise.
+fn assign_ints(
+    keys: impl Iterator<Item = Option<i64>> + Clone,
+    len: usize,
+) -> (Vec<u32>, Vec<Option<i64>>) {
+    let (min, max) = keys
+        .clone()
+        .flatten()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), k| (lo.min(k), hi.max(k)));
+    let range = (max as i128 - min as i128 + 1).max(0) as u64;
+    if range > DENSE_IDS {
+        return assign(keys, len);
+    }
+    let (codes, distinct) = assign_dense(
+        keys.map(|k| k.map(|k| (k - min) as u32)),
+        range as usize,
+        len,
+    );
+    let distinct = distinct
+        .into_iter()
+        .map(|id| id.map(|id| min + i64::from(id)))
+        .collect();
+    (codes, distinct)
+}
+
 /// Codes for text values.
 fn text_codes<'a>(values: impl Iterator<Item = Option<&'a str>>, len: usize) -> KeyCodes {
     let (codes, distinct) = assign(values, len);
@@ -331,8 +384,32 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
         DataType::Dictionary(_, value)
             if matches!(**value, DataType::Utf8 | DataType::LargeUtf8) =>
         {
-            let plain = arrow_cast::cast(array, value).map_err(|e| Error::config(e.to_string()))?;
-            column_codes(name, &plain)
+            // Code the (few) dictionary values once, then map each row's key: no
+            // string is hashed or copied per row.
+            let dictionary = array.as_any_dictionary_opt().ok_or_else(|| {
+                Error::config(format!("partition column {name:?}: not a dictionary"))
+            })?;
+            let of_value = column_codes(name, dictionary.values())?;
+            let value_code: Vec<Option<u32>> = of_value
+                .codes
+                .iter()
+                .map(|&c| of_value.values[c as usize].is_some().then_some(c))
+                .collect();
+            let keys = dictionary.normalized_keys();
+            let nulls = array.logical_nulls();
+            let ids = keys.iter().enumerate().map(|(row, &key)| {
+                if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                    None
+                } else {
+                    value_code.get(key).copied().flatten()
+                }
+            });
+            let (codes, distinct) = assign_dense(ids, of_value.values.len(), len);
+            let values = distinct
+                .into_iter()
+                .map(|id| id.and_then(|id| of_value.values[id as usize].clone()))
+                .collect();
+            Ok(KeyCodes { codes, values })
         }
         DataType::Boolean => {
             let (codes, distinct) = assign(array.as_boolean().iter(), len);
@@ -345,22 +422,20 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
             })
         }
         DataType::Date32 => {
-            let (codes, distinct) = assign(
+            let (codes, distinct) = assign_ints(
                 array
                     .as_primitive::<arrow_array::types::Date32Type>()
-                    .iter(),
+                    .iter()
+                    .map(|d| d.map(i64::from)),
                 len,
             );
-            let values = distinct
-                .into_iter()
-                .map(|d| d.map(|d| format_day(i64::from(d))))
-                .collect();
+            let values = distinct.into_iter().map(|d| d.map(format_day)).collect();
             Ok(KeyCodes { codes, values })
         }
         t if t.is_integer() => {
             let ints = arrow_cast::cast(array, &DataType::Int64)
                 .map_err(|e| Error::config(e.to_string()))?;
-            let (codes, distinct) = assign(ints.as_primitive::<Int64Type>().iter(), len);
+            let (codes, distinct) = assign_ints(ints.as_primitive::<Int64Type>().iter(), len);
             Ok(KeyCodes {
                 codes,
                 values: distinct
@@ -413,28 +488,33 @@ fn time_codes(name: &str, array: &ArrayRef, part: TimePart, zone: &Zone) -> Resu
         }
     };
     // Local seconds: a fixed zone adds one offset; a named zone looks its offset up
-    // once per UTC hour.
+    // once per UTC hour (rows mostly come in time order, so the last hour is cached).
+    let mut last_hour: Option<(i64, i64)> = None;
     let mut offsets: FxHashMap<i64, i64> = FxHashMap::default();
-    let local = seconds.into_iter().map(|s| {
-        s.map(|s| {
-            let offset = match zone {
-                Zone::Named(_) => *offsets
-                    .entry(s.div_euclid(3600))
-                    .or_insert_with(|| zone.offset_at(s)),
-                _ => zone.offset_at(s),
-            };
-            s + offset
-        })
-    });
+    let mut local_offset = |s: i64| match zone {
+        Zone::Named(_) => {
+            let hour = s.div_euclid(3600);
+            match last_hour {
+                Some((h, offset)) if h == hour => offset,
+                _ => {
+                    let offset = *offsets.entry(hour).or_insert_with(|| zone.offset_at(s));
+                    last_hour = Some((hour, offset));
+                    offset
+                }
+            }
+        }
+        _ => zone.offset_at(s),
+    };
     let bucket_seconds = if part == TimePart::Hour {
         3_600
     } else {
         86_400
     };
-    let (codes, distinct) = assign(
-        local.map(|s| s.map(|s| s.div_euclid(bucket_seconds))),
-        array.len(),
-    );
+    let buckets: Vec<Option<i64>> = seconds
+        .into_iter()
+        .map(|s| s.map(|s| (s + local_offset(s)).div_euclid(bucket_seconds)))
+        .collect();
+    let (codes, distinct) = assign_ints(buckets.iter().copied(), array.len());
     let formatted: Vec<Option<String>> = distinct
         .into_iter()
         .map(|bucket| {
@@ -531,11 +611,21 @@ pub(crate) fn split(batch: &RecordBatch, fields: &[PartitionField]) -> Result<Ve
     let mut group_values: Vec<Vec<u32>> = vec![Vec::new()];
     for key in &keys {
         let width = key.values.len().max(1) as u64;
+        let bound = group_values.len() as u64 * width;
         let combined = groups
             .iter()
             .zip(&key.codes)
-            .map(|(g, c)| Some(u64::from(*g) * width + u64::from(*c)));
-        let (codes, distinct) = assign(combined, rows);
+            .map(|(g, c)| u64::from(*g) * width + u64::from(*c));
+        let (codes, distinct) = if bound <= DENSE_IDS {
+            let (codes, distinct) =
+                assign_dense(combined.map(|id| Some(id as u32)), bound as usize, rows);
+            (
+                codes,
+                distinct.into_iter().map(|id| id.map(u64::from)).collect(),
+            )
+        } else {
+            assign(combined.map(Some), rows)
+        };
         group_values = distinct
             .into_iter()
             .map(|id| {
@@ -714,6 +804,63 @@ mod tests {
             prop_assert_ne!(segment.as_str(), ".");
             prop_assert_ne!(segment.as_str(), "..");
             prop_assert_eq!(decode_segment(&segment), Some(("k".to_string(), value)));
+        }
+    }
+
+    /// The partition of every row, as a map from the values to the row numbers, computed
+    /// row by row with no codes at all.
+    fn expected_groups(
+        keys: &[Vec<Option<String>>],
+    ) -> std::collections::BTreeMap<Vec<Option<String>>, Vec<u32>> {
+        let mut groups = std::collections::BTreeMap::<_, Vec<u32>>::new();
+        let rows = keys.first().map_or(0, Vec::len);
+        for row in 0..rows {
+            let values = keys.iter().map(|k| k[row].clone()).collect();
+            groups.entry(values).or_default().push(row as u32);
+        }
+        groups
+    }
+
+    proptest! {
+        /// The table-based codes (dictionary keys, narrow integer ranges, combined
+        /// keys) split exactly like a row-by-row grouping, whatever the dictionary
+        /// holds (unused values, a null value, null keys) and however wide the range.
+        #[test]
+        fn split_groups_rows_exactly(
+            rows in proptest::collection::vec(
+                (proptest::option::of(0usize..6), proptest::option::of(-3i64..3), any::<bool>()),
+                1..200,
+            ),
+            dictionary in proptest::collection::vec(proptest::option::of("[a-c/%]{0,2}"), 6),
+            wide in any::<bool>(),
+        ) {
+            let scale = if wide { 1i64 << 40 } else { 1 };
+            let keys_array = arrow_array::Int32Array::from(
+                rows.iter().map(|r| r.0.map(|k| k as i32)).collect::<Vec<_>>(),
+            );
+            let values = Arc::new(StringArray::from(dictionary.clone())) as ArrayRef;
+            let dict = arrow_array::DictionaryArray::<Int32Type>::try_new(keys_array, values).unwrap();
+            let ints = arrow_array::Int64Array::from(
+                rows.iter().map(|r| r.1.map(|i| i * scale)).collect::<Vec<_>>(),
+            );
+            let row_ids = arrow_array::UInt32Array::from_iter_values(0..rows.len() as u32);
+            let batch = RecordBatch::try_from_iter([
+                ("site", Arc::new(dict) as ArrayRef),
+                ("n", Arc::new(ints) as ArrayRef),
+                ("row", Arc::new(row_ids) as ArrayRef),
+            ]).unwrap();
+            let fields = [PartitionField::column("site"), PartitionField::column("n")];
+            let expected = expected_groups(&[
+                rows.iter().map(|r| r.0.and_then(|k| dictionary[k].clone())).collect(),
+                rows.iter().map(|r| r.1.map(|i| (i * scale).to_string())).collect(),
+            ]);
+            let slices = split(&batch, &fields).unwrap();
+            let mut actual = std::collections::BTreeMap::new();
+            for slice in slices {
+                let rows: Vec<u32> = slice.batch.column(0).as_primitive::<arrow_array::types::UInt32Type>().values().to_vec();
+                prop_assert!(actual.insert(slice.values, rows).is_none(), "one slice per partition");
+            }
+            prop_assert_eq!(actual, expected);
         }
     }
 
