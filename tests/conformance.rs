@@ -73,6 +73,7 @@ conformance!(
     partitioned_writes_lay_out_hive_directories,
     partitioned_reads_match_an_in_memory_filter,
     one_day_of_ninety_reads_only_that_day,
+    page_index_skips_pages_and_keeps_nan,
     files_with_an_added_column_read_together,
 );
 
@@ -1018,8 +1019,14 @@ fn hostile_rows(rows: usize, seed: u64) -> RecordBatch {
     let ts: Vec<i64> = (0..rows)
         .map(|_| 1_730_592_000_000_000 + (next() % (3 * 86_400)) as i64 * 1_000_000)
         .collect();
+    // Now and then NaN, which Parquet statistics leave out.
     let vs: Vec<Option<f64>> = (0..rows)
-        .map(|_| (next() % 7 != 0).then(|| (next() % 1000) as f64 / 10.0))
+        .map(|_| {
+            (next() % 7 != 0).then(|| match next() % 1000 {
+                999 => f64::NAN,
+                v => v as f64 / 10.0,
+            })
+        })
         .collect();
     RecordBatch::try_from_iter([
         (
@@ -1105,6 +1112,74 @@ async fn partitioned_writes_lay_out_hive_directories(b: &Backend) {
             "{name}"
         );
     }
+}
+
+/// A selective filter on a sorted column reads only the pages that can match (the page
+/// index), and floats' NaN, which statistics leave out, is still found.
+async fn page_index_skips_pages_and_keeps_nan(b: &Backend) {
+    let t = table("paged");
+    let rows = 20_000i64;
+    let ids: Vec<i64> = (0..rows).collect();
+    // v follows id, except that every 1000th value is NaN.
+    let v: Vec<f64> = ids
+        .iter()
+        .map(|&i| if i % 1000 == 999 { f64::NAN } else { i as f64 })
+        .collect();
+    let noise: Vec<String> = ids
+        .iter()
+        .map(|i| format!("{:x}", i * 2_654_435_761))
+        .collect();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(Int64Array::from(ids)) as ArrayRef),
+        ("v", Arc::new(Float64Array::from(v)) as _),
+        ("noise", Arc::new(StringArray::from(noise)) as _),
+    ])
+    .unwrap();
+    let options = WriteOptions::default()
+        .with_data_page_rows(500)
+        .with_dictionary(false);
+    write_with(&b.engine, &t, batch, options).await;
+
+    let counting = Arc::new(FaultyStore::new(b.store(), 0));
+    let engine = b.engine_over(|_| Arc::clone(&counting) as _);
+    let (engine, counting, t) = (&engine, &counting, &t);
+    let read = |filter: Filter| async move {
+        let before = counting.bytes_read();
+        let batches = engine
+            .read_all(t, ScanOptions::default().with_filter(filter))
+            .await
+            .unwrap();
+        let ids: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| typed::<Int64Array>(b, "id").values().to_vec())
+            .collect();
+        (ids, counting.bytes_read() - before)
+    };
+    let (all, all_bytes) = read(col("id").gt_eq(0)).await;
+    assert_eq!(all.len(), rows as usize);
+    let (some, some_bytes) = read(col("id").between(5_000, 5_099)).await;
+    assert_eq!(some, (5_000..5_100).collect::<Vec<_>>());
+    // The footer and page index alone: the row group's statistics rule out `id < 0`.
+    let (none, footer_bytes) = read(col("id").lt(0)).await;
+    assert!(none.is_empty());
+    // Data pages: one page of 500 rows of each of three columns, against forty.
+    let (some_data, all_data) = (some_bytes - footer_bytes, all_bytes - footer_bytes);
+    assert!(
+        some_data * 10 < all_data,
+        "read {some_data} bytes of pages for 100 rows, {all_data} for all"
+    );
+    // Statistics say the largest v is 19998, but NaN sorts above every number.
+    let (above, _) = read(col("v").gt(19_990.0)).await;
+    let mut expected: Vec<i64> = (0..rows).filter(|i| i % 1000 == 999).collect();
+    expected.extend([
+        19_991, 19_992, 19_993, 19_994, 19_995, 19_996, 19_997, 19_998,
+    ]);
+    expected.sort_unstable();
+    let mut above = above;
+    above.sort_unstable();
+    assert_eq!(above, expected);
+    let (nan, _) = read(col("v").eq(f64::NAN)).await;
+    assert_eq!(nan.len(), 20);
 }
 
 async fn one_day_of_ninety_reads_only_that_day(b: &Backend) {
@@ -1262,6 +1337,8 @@ fn filters() -> impl Strategy<Value = Filter> {
         (0i64..4).prop_map(|n| col("n").lt_eq(n)),
         (0i64..4).prop_map(|n| col("n").eq(n)),
         (0.0f64..100.0).prop_map(|v| col("v").gt(v)),
+        (0.0f64..100.0).prop_map(|v| col("v").lt_eq(v)),
+        Just(col("v").eq(f64::NAN)),
         (0.0f64..50.0, 0.0f64..50.0).prop_map(|(a, b)| col("v").between(a, a + b)),
         (0i64..400).prop_map(|i| col("id").lt(i)),
     ];
@@ -1283,61 +1360,86 @@ async fn partitioned_reads_match_an_in_memory_filter(b: &Backend) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = (partitionings(), filters(), any::<u64>(), 0usize..200);
+    // Page layouts: one page per row group, or pages of a few rows (so the page
+    // index has something to skip), with or without a sort.
+    let pages = (
+        proptest::option::of(1usize..40),
+        proptest::option::of(proptest::sample::select(vec!["id", "key", "n", "v", "ts"])),
+        proptest::option::of(16usize..200),
+    );
+    let strategy = (partitionings(), filters(), any::<u64>(), 0usize..400, pages);
     let outcome = tokio::task::block_in_place(|| {
         runner
-            .run(&strategy, |(layout, filter, seed, rows)| {
-                handle.block_on(async {
-                    let t = table(&format!(
-                        "pf/case{}",
-                        counter.fetch_add(1, Ordering::SeqCst)
-                    ));
-                    let batch = hostile_rows(rows, seed);
-                    let fields: Vec<PartitionField> = layout
-                        .iter()
-                        .map(|l| match l {
-                            Layout::Column(c) => PartitionField::column(*c),
-                            Layout::Day(zone) => PartitionField::day("d", "ts").in_zone(*zone),
-                            Layout::Hour => PartitionField::hour("h", "ts"),
-                        })
-                        .collect();
-                    let options = WriteOptions::default()
-                        .with_partition_by(fields)
-                        .with_max_open_files(4);
-                    b.engine
-                        .write_batch(&t, batch.clone(), options)
-                        .await
-                        .unwrap();
-                    let expected = arrow_select::filter::filter_record_batch(
-                        &batch,
-                        &filter_mask(&filter, &batch),
-                    )
-                    .unwrap();
-                    let scan = ScanOptions::default()
-                        .with_filter(filter.clone())
-                        .with_projection(["id", "key", "n", "ts", "v"]);
-                    let read = match b.engine.scan(&t, scan).await {
-                        Ok(stream) => {
-                            let schema = stream.schema();
-                            concat(&stream.try_collect::<Vec<_>>().await.unwrap(), &schema)
+            .run(
+                &strategy,
+                |(layout, filter, seed, rows, (page_rows, sort, group_rows))| {
+                    handle.block_on(async {
+                        let t = table(&format!(
+                            "pf/case{}",
+                            counter.fetch_add(1, Ordering::SeqCst)
+                        ));
+                        let batch = hostile_rows(rows, seed);
+                        let fields: Vec<PartitionField> = layout
+                            .iter()
+                            .map(|l| match l {
+                                Layout::Column(c) => PartitionField::column(*c),
+                                Layout::Day(zone) => PartitionField::day("d", "ts").in_zone(*zone),
+                                Layout::Hour => PartitionField::hour("h", "ts"),
+                            })
+                            .collect();
+                        let mut options = WriteOptions::default()
+                            .with_partition_by(fields)
+                            .with_max_open_files(4);
+                        if let Some(rows) = page_rows {
+                            options = options.with_data_page_rows(rows);
                         }
-                        Err(Error::TableNotFound { .. }) if rows == 0 => return Ok(()),
-                        Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
-                    };
-                    let read = by_id(&read);
-                    prop_assert_eq!(read.num_rows(), expected.num_rows(), "filter {}", filter);
-                    for name in ["id", "key", "n", "ts", "v"] {
-                        prop_assert_eq!(
-                            expected.column_by_name(name).unwrap().as_ref(),
-                            read.column_by_name(name).unwrap().as_ref(),
-                            "column {} under filter {}",
-                            name,
-                            filter
-                        );
-                    }
-                    Ok(())
-                })
-            })
+                        // A partition column is constant within a file: no sort by it.
+                        let sort = sort.filter(|c| {
+                            !layout
+                                .iter()
+                                .any(|l| matches!(l, Layout::Column(p) if p == c))
+                        });
+                        if let Some(column) = sort {
+                            options = options.with_sort_by([column]);
+                        }
+                        if let Some(rows) = group_rows {
+                            options = options.with_max_row_group_rows(rows);
+                        }
+                        b.engine
+                            .write_batch(&t, batch.clone(), options)
+                            .await
+                            .unwrap();
+                        let expected = arrow_select::filter::filter_record_batch(
+                            &batch,
+                            &filter_mask(&filter, &batch),
+                        )
+                        .unwrap();
+                        let scan = ScanOptions::default()
+                            .with_filter(filter.clone())
+                            .with_projection(["id", "key", "n", "ts", "v"]);
+                        let read = match b.engine.scan(&t, scan).await {
+                            Ok(stream) => {
+                                let schema = stream.schema();
+                                concat(&stream.try_collect::<Vec<_>>().await.unwrap(), &schema)
+                            }
+                            Err(Error::TableNotFound { .. }) if rows == 0 => return Ok(()),
+                            Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+                        };
+                        let read = by_id(&read);
+                        prop_assert_eq!(read.num_rows(), expected.num_rows(), "filter {}", filter);
+                        for name in ["id", "key", "n", "ts", "v"] {
+                            prop_assert_eq!(
+                                expected.column_by_name(name).unwrap().as_ref(),
+                                read.column_by_name(name).unwrap().as_ref(),
+                                "column {} under filter {}",
+                                name,
+                                filter
+                            );
+                        }
+                        Ok(())
+                    })
+                },
+            )
             .map_err(|e| e.to_string())
     });
     if let Err(e) = outcome {
@@ -1390,7 +1492,8 @@ fn filter_mask(filter: &Filter, batch: &RecordBatch) -> arrow_array::BooleanArra
         let compare = |c: &str, op: Op, value: &Value| -> Option<bool> {
             let ord = match lit(value) {
                 (Some(s), _) => text(c)?.as_str().cmp(s.as_str()),
-                (_, Some(x)) => number(c)?.partial_cmp(&x)?,
+                // SQL's order for floats: NaN above every number, equal to itself.
+                (_, Some(x)) => number(c)?.total_cmp(&x),
                 _ => return None,
             };
             Some(match op {

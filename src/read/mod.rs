@@ -807,6 +807,9 @@ async fn open_file(
         if groups.is_empty() {
             return Ok(None);
         }
+        if let Some(selection) = prune::pages(&filter, &file_schema, meta.metadata(), &groups) {
+            builder = builder.with_row_selection(selection);
+        }
         builder = builder.with_row_groups(groups);
         if filter != Filter::Const(true) {
             let indices: Vec<usize> = filter

@@ -1,9 +1,16 @@
-//! Skipping row groups a filter cannot match, from their column statistics and bloom
-//! filters, before any data page is fetched.
+//! Skipping row groups and pages a filter cannot match, from column statistics (the
+//! footer's per row group, the page index's per page) and bloom filters, before any
+//! data page is fetched.
+//!
+//! One judgement serves both granularities: it works on "units" that each have a
+//! min, max and null count per column. For pages the units are the fragments a row
+//! group's rows fall into when every filtered column's page boundaries are overlaid,
+//! so each fragment lies inside exactly one page of every column.
 
-use arrow_array::{Array, BooleanArray};
+use arrow_array::{Array, BooleanArray, UInt32Array};
 use arrow_schema::Schema;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use parquet::file::metadata::ParquetMetaData;
 
 use crate::filter::{Filter, Op, Value};
@@ -30,7 +37,7 @@ impl Verdict {
     }
 }
 
-/// Statistics of one column over the row groups.
+/// Statistics of one column over the units (row groups or page fragments).
 struct ColumnStats {
     mins: arrow_array::ArrayRef,
     maxes: arrow_array::ArrayRef,
@@ -74,7 +81,7 @@ pub(crate) fn row_groups(
     metadata: &ParquetMetaData,
 ) -> Vec<usize> {
     let groups = metadata.num_row_groups();
-    let verdict = judge(filter, schema, metadata, groups);
+    let verdict = judge(filter, &|name| stats(name, schema, metadata), groups);
     (0..groups).filter(|&g| verdict.maybe[g]).collect()
 }
 
@@ -84,6 +91,7 @@ fn stats(name: &str, schema: &Schema, metadata: &ParquetMetaData) -> Option<Colu
     let groups = metadata.row_groups();
     let mins = converter.row_group_mins(groups.iter()).ok()?;
     let maxes = converter.row_group_maxes(groups.iter()).ok()?;
+    let maxes = nan_maxes(maxes, converter.row_group_nan_counts(groups.iter()).ok())?;
     let nulls = converter.row_group_null_counts(groups.iter()).ok()?;
     let rows = converter.row_group_row_counts(groups.iter()).ok()??;
     Some(ColumnStats {
@@ -94,8 +102,144 @@ fn stats(name: &str, schema: &Schema, metadata: &ParquetMetaData) -> Option<Colu
     })
 }
 
-fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: usize) -> Verdict {
-    let leaf_stats = |name: &str| stats(name, schema, metadata);
+/// The rows of row groups `groups` (in that order) that `filter` may match, by page,
+/// from the page index; `None` when the file has no page index or no page can be
+/// skipped.
+pub(crate) fn pages(
+    filter: &Filter,
+    schema: &Schema,
+    metadata: &ParquetMetaData,
+    groups: &[usize],
+) -> Option<RowSelection> {
+    let page_index: &dyn parquet::file::metadata::page_index::PageIndexProvider =
+        metadata.page_index()?.as_ref();
+    let columns: Vec<(&str, StatisticsConverter<'_>)> = filter
+        .columns()
+        .into_iter()
+        .filter_map(|name| {
+            let converter =
+                StatisticsConverter::try_new(name, schema, metadata.file_metadata().schema_descr())
+                    .ok()?;
+            Some((name, converter))
+        })
+        .collect();
+    let mut selectors: Vec<RowSelector> = Vec::new();
+    let mut skipped = false;
+    for &group in groups {
+        let rows = usize::try_from(metadata.row_group(group).num_rows()).ok()?;
+        // Each column's page starts, then their union: the fragment boundaries.
+        let starts: Vec<Option<Vec<usize>>> = columns
+            .iter()
+            .map(|(_, converter)| {
+                let locations = page_index
+                    .offset_index(group, converter.parquet_column_index()?)?
+                    .page_locations();
+                locations
+                    .iter()
+                    .map(|l| usize::try_from(l.first_row_index).ok())
+                    .collect()
+            })
+            .collect();
+        let mut bounds: Vec<usize> = starts.iter().flatten().flatten().copied().collect();
+        bounds.push(0);
+        bounds.sort_unstable();
+        bounds.dedup();
+        bounds.retain(|&b| b < rows);
+        let fragments = bounds.len();
+        if fragments <= 1 {
+            selectors.push(RowSelector::select(rows));
+            continue;
+        }
+        let fragment_stats = |name: &str| -> Option<ColumnStats> {
+            let at = columns.iter().position(|(n, _)| *n == name)?;
+            let (_, converter) = &columns[at];
+            let page_starts = starts[at].as_ref()?;
+            // The page of this column each fragment lies in.
+            let page_of = UInt32Array::from_iter_values(
+                bounds
+                    .iter()
+                    .map(|b| (page_starts.partition_point(|s| s <= b).max(1) - 1) as u32),
+            );
+            let one = [group];
+            let mins = converter.data_page_mins(page_index, one.iter()).ok()?;
+            let maxes = converter.data_page_maxes(page_index, one.iter()).ok()?;
+            let maxes = nan_maxes(
+                maxes,
+                converter.data_page_nan_counts(page_index, one.iter()).ok(),
+            )?;
+            let nulls = converter
+                .data_page_null_counts(page_index, one.iter())
+                .ok()?;
+            let counts = converter
+                .data_page_row_counts(page_index, metadata.row_groups(), one.iter())
+                .ok()??;
+            if mins.len() != page_starts.len() || counts.len() != page_starts.len() {
+                return None;
+            }
+            let take = |a: &dyn Array| arrow_select::take::take(a, &page_of, None).ok();
+            let nulls = take(&nulls)?;
+            let counts = take(&counts)?;
+            // A page's counts stay the page's: "no nulls" and "all null" hold for every
+            // fragment of a page they hold for.
+            Some(ColumnStats {
+                mins: take(&mins)?,
+                maxes: take(&maxes)?,
+                nulls: nulls
+                    .as_any()
+                    .downcast_ref::<arrow_array::UInt64Array>()?
+                    .iter()
+                    .collect(),
+                rows: counts
+                    .as_any()
+                    .downcast_ref::<arrow_array::UInt64Array>()?
+                    .iter()
+                    .collect(),
+            })
+        };
+        let verdict = judge(filter, &fragment_stats, fragments);
+        for (i, start) in bounds.iter().enumerate() {
+            let end = bounds.get(i + 1).copied().unwrap_or(rows);
+            let selector = if verdict.maybe[i] {
+                RowSelector::select(end - start)
+            } else {
+                skipped = true;
+                RowSelector::skip(end - start)
+            };
+            selectors.push(selector);
+        }
+    }
+    skipped.then(|| RowSelection::from(selectors))
+}
+
+/// Parquet leaves NaN out of float minimums and maximums, but the filter orders NaN
+/// above every number (as SQL does): where a unit may hold NaN, its true maximum is NaN.
+fn nan_maxes(
+    maxes: arrow_array::ArrayRef,
+    nans: Option<arrow_array::UInt64Array>,
+) -> Option<arrow_array::ArrayRef> {
+    if !maxes.data_type().is_floating() {
+        return Some(maxes);
+    }
+    let may_hold_nan: BooleanArray = (0..maxes.len())
+        .map(|i| {
+            Some(
+                nans.as_ref()
+                    .is_none_or(|n| n.len() != maxes.len() || n.is_null(i) || n.value(i) > 0),
+            )
+        })
+        .collect();
+    let nan = arrow_cast::cast(
+        &arrow_array::Float64Array::from(vec![f64::NAN; maxes.len()]),
+        maxes.data_type(),
+    )
+    .ok()?;
+    arrow_select::zip::zip(&may_hold_nan, &nan, &maxes).ok()
+}
+
+/// Statistics of a column over the units being judged, if known.
+type StatsOf<'a> = dyn Fn(&str) -> Option<ColumnStats> + 'a;
+
+fn judge(filter: &Filter, leaf_stats: &StatsOf<'_>, groups: usize) -> Verdict {
     match filter {
         Filter::Const(b) => Verdict::constant(groups, *b),
         // Unknown keeps no row, but NOT unknown is unknown too: claim nothing for NOT.
@@ -104,21 +248,21 @@ fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: u
             all: vec![true; groups],
         },
         Filter::And(all) => all.iter().fold(Verdict::constant(groups, true), |acc, c| {
-            let v = judge(c, schema, metadata, groups);
+            let v = judge(c, leaf_stats, groups);
             Verdict {
                 maybe: and(&acc.maybe, &v.maybe),
                 all: and(&acc.all, &v.all),
             }
         }),
         Filter::Or(any) => any.iter().fold(Verdict::constant(groups, false), |acc, c| {
-            let v = judge(c, schema, metadata, groups);
+            let v = judge(c, leaf_stats, groups);
             Verdict {
                 maybe: or(&acc.maybe, &v.maybe),
                 all: or(&acc.all, &v.all),
             }
         }),
         Filter::Not(inner) => {
-            let v = judge(inner, schema, metadata, groups);
+            let v = judge(inner, leaf_stats, groups);
             Verdict {
                 maybe: v.all.iter().map(|b| !b).collect(),
                 all: v.maybe.iter().map(|b| !b).collect(),
@@ -212,8 +356,7 @@ fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: u
                     value: high.clone(),
                 },
             ]),
-            schema,
-            metadata,
+            leaf_stats,
             groups,
         ),
         Filter::In { column, values } => {
@@ -223,7 +366,7 @@ fn judge(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData, groups: u
                     op: Op::Eq,
                     value: v.clone(),
                 };
-                or(&acc, &judge(&eq, schema, metadata, groups).maybe)
+                or(&acc, &judge(&eq, leaf_stats, groups).maybe)
             });
             Verdict {
                 maybe,

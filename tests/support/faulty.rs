@@ -28,6 +28,8 @@ struct Counter {
     /// Every object read (get) and every prefix listed, in order.
     reads: std::sync::Mutex<Vec<String>>,
     seen: AtomicUsize,
+    /// Bytes of object data returned by gets.
+    bytes_read: std::sync::atomic::AtomicU64,
     fail_at: usize,
     parts: AtomicUsize,
     part_bytes_in_flight: AtomicUsize,
@@ -66,6 +68,11 @@ impl FaultyStore {
     /// Objects fetched and prefixes listed so far (`list:` before listed prefixes).
     pub fn reads(&self) -> Vec<String> {
         self.state.reads.lock().unwrap().clone()
+    }
+
+    /// Bytes of object data fetched so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.state.bytes_read.load(Ordering::SeqCst)
     }
 
     fn record(&self, what: String) {
@@ -117,7 +124,10 @@ impl ObjectStore for FaultyStore {
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
         self.record(location.to_string());
-        self.inner.get_opts(location, options).await
+        let result = self.inner.get_opts(location, options).await?;
+        let bytes = result.range.end - result.range.start;
+        self.state.bytes_read.fetch_add(bytes, Ordering::SeqCst);
+        Ok(result)
     }
 
     async fn get_ranges(
@@ -126,6 +136,8 @@ impl ObjectStore for FaultyStore {
         ranges: &[std::ops::Range<u64>],
     ) -> Result<Vec<bytes::Bytes>> {
         self.record(location.to_string());
+        let bytes: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+        self.state.bytes_read.fetch_add(bytes, Ordering::SeqCst);
         self.inner.get_ranges(location, ranges).await
     }
 
