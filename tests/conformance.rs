@@ -74,6 +74,7 @@ conformance!(
     partitioned_reads_match_an_in_memory_filter,
     one_day_of_ninety_reads_only_that_day,
     page_index_skips_pages_and_keeps_nan,
+    string_filters_on_dictionary_and_plain_pages,
     files_with_an_added_column_read_together,
 );
 
@@ -1180,6 +1181,80 @@ async fn page_index_skips_pages_and_keeps_nan(b: &Backend) {
     assert_eq!(above, expected);
     let (nan, _) = read(col("v").eq(f64::NAN)).await;
     assert_eq!(nan.len(), 20);
+}
+
+/// String filters read their column as a dictionary; a column whose dictionary
+/// overflowed into plain pages halfway still filters exactly, and comes back as text.
+async fn string_filters_on_dictionary_and_plain_pages(b: &Backend) {
+    let t = table("dict_fallback");
+    let rows = 120_000usize;
+    // Distinct 24-byte strings: the dictionary outgrows its 1 MiB page and the writer
+    // falls back to plain pages; a few repeated values and nulls besides.
+    let s: Vec<Option<String>> = (0..rows)
+        .map(|i| match i % 50 {
+            0 => None,
+            1 => Some("repeated".to_string()),
+            _ => Some(format!(
+                "{:016x}{i:08x}",
+                (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            )),
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(Int64Array::from_iter_values(0..rows as i64)) as ArrayRef,
+        ),
+        ("s", Arc::new(StringArray::from(s.clone())) as _),
+    ])
+    .unwrap();
+    // Row groups of 7,000 rows: the file is decoded in parts, which must come back in
+    // order.
+    let options = WriteOptions::default().with_max_row_group_rows(7_000);
+    write_with(&b.engine, &t, batch, options).await;
+    for filter in [
+        col("s").starts_with("ab"),
+        col("s").eq("repeated"),
+        col("s").is_null().or(col("s").gt("f")),
+    ] {
+        let read = b
+            .engine
+            .read_all(&t, ScanOptions::default().with_filter(filter.clone()))
+            .await
+            .unwrap();
+        let found: Vec<(i64, Option<String>)> = read
+            .iter()
+            .flat_map(|batch| {
+                assert_eq!(
+                    batch.column_by_name("s").unwrap().data_type(),
+                    &DataType::Utf8
+                );
+                let ids = typed::<Int64Array>(batch, "id");
+                let text = typed::<StringArray>(batch, "s");
+                (0..batch.num_rows())
+                    .map(|r| {
+                        (
+                            ids.value(r),
+                            text.is_valid(r).then(|| text.value(r).to_string()),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let expected: Vec<(i64, Option<String>)> = s
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| match v.as_deref() {
+                None => filter.to_string().contains("IS NULL"),
+                Some(v) if filter.to_string().contains("STARTS") => v.starts_with("ab"),
+                Some(v) if filter.to_string().contains("repeated") => v == "repeated",
+                Some(v) => v > "f",
+            })
+            .map(|(i, v)| (i as i64, v.clone()))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(found, expected, "{filter}");
+    }
 }
 
 async fn one_day_of_ninety_reads_only_that_day(b: &Backend) {

@@ -341,6 +341,10 @@ pub(crate) async fn scan(
             lenient,
         },
         options,
+        parts_per_file: std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .div_ceil(files.len())
+            .max(1),
     });
     let concurrency = context.options.file_concurrency;
     let limit = context.options.limit;
@@ -349,11 +353,15 @@ pub(crate) async fn scan(
         .map(move |file| {
             let context = Arc::clone(&context);
             let preloaded = footers.next();
-            async move { open_file(&context, &file, preloaded).await }
+            // Opening a file starts its decoding: up to `concurrency` files ahead.
+            async move {
+                Ok(open_file(&context, &file, preloaded)
+                    .await?
+                    .map(OpenFile::into_stream))
+            }
         })
         .buffered(concurrency)
         .try_filter_map(|opened| futures::future::ready(Ok(opened)))
-        .map_ok(OpenFile::into_stream)
         .try_flatten();
     let batches = match limit {
         None => batches.boxed(),
@@ -568,6 +576,8 @@ struct ScanContext {
     table: TablePath,
     options: ScanOptions,
     target: Target,
+    /// Parts a file with several row groups is decoded in at once (cores per file).
+    parts_per_file: usize,
 }
 
 /// Where an output column comes from.
@@ -586,8 +596,12 @@ struct OpenFile {
     context: Arc<ScanContext>,
     path: String,
     sources: Vec<Source>,
-    stream: parquet::arrow::async_reader::ParquetRecordBatchStream<FileReader>,
+    /// Consecutive parts of the file (runs of row groups), in file order.
+    streams: Vec<parquet::arrow::async_reader::ParquetRecordBatchStream<FileReader>>,
 }
+
+/// Batches a decoding task may run ahead of the reader, per part of a file.
+const DECODED_AHEAD: usize = 2;
 
 impl OpenFile {
     /// The file's batches in the output schema (so every batch of a scan has the same
@@ -597,54 +611,100 @@ impl OpenFile {
             context,
             path,
             sources,
-            stream,
+            streams,
         } = self;
-        stream
-            .map(move |batch| {
-                let engine = &context.engine;
-                let batch = batch.map_err(|e| parquet_read_error(engine, &path, e))?;
-                let output = &context.target.output;
-                let arrow_error = |source| Error::Arrow {
-                    table: context.table.to_string(),
-                    context: format!("reading {path} into the scan's schema"),
-                    source,
-                };
-                let rows = batch.num_rows();
-                let mut columns = Vec::with_capacity(sources.len());
-                for (field, source) in output.fields().iter().zip(&sources) {
-                    columns.push(match source {
-                        Source::File {
-                            position,
-                            cast: false,
-                        } => Arc::clone(batch.column(*position)),
-                        Source::File {
-                            position,
-                            cast: true,
-                        } => {
-                            let options = arrow_cast::CastOptions {
-                                safe: false,
-                                ..Default::default()
-                            };
-                            arrow_cast::cast_with_options(
-                                batch.column(*position),
-                                field.data_type(),
-                                &options,
-                            )
-                            .map_err(arrow_error)?
+        let sources = Arc::new(sources);
+        let path: Arc<str> = path.into();
+        // Each part decodes on its own task, a few batches ahead; the parts are read
+        // back in order.
+        let parts: Vec<_> = streams
+            .into_iter()
+            .map(|mut stream| {
+                let (tx, rx) = tokio::sync::mpsc::channel(DECODED_AHEAD);
+                let (context, task_path, sources) = (
+                    Arc::clone(&context),
+                    Arc::clone(&path),
+                    Arc::clone(&sources),
+                );
+                let task = tokio::spawn(async move {
+                    let path = task_path;
+                    while let Some(batch) = stream.next().await {
+                        let batch = batch
+                            .map_err(|e| parquet_read_error(&context.engine, &path, e))
+                            .and_then(|batch| adapt(&context, &path, &sources, batch));
+                        let failed = batch.is_err();
+                        if tx.send(batch).await.is_err() || failed {
+                            break;
                         }
-                        Source::Partition(value) => {
-                            let indices = arrow_array::UInt32Array::from(vec![0u32; rows]);
-                            arrow_select::take::take(value, &indices, None).map_err(arrow_error)?
-                        }
-                        Source::Null => arrow_array::new_null_array(field.data_type(), rows),
-                    });
-                }
-                let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
-                RecordBatch::try_new_with_options(Arc::clone(output), columns, &options)
-                    .map_err(arrow_error)
+                    }
+                });
+                (rx, Some(task), Arc::clone(&path))
+            })
+            .collect();
+        futures::stream::iter(parts)
+            .flat_map(|part| {
+                futures::stream::unfold(part, |(mut rx, task, path)| async move {
+                    if let Some(batch) = rx.recv().await {
+                        return Some((batch, (rx, task, path)));
+                    }
+                    // The channel closed: a task that died must not pass for the end.
+                    match task?.await {
+                        Ok(()) => None,
+                        Err(join) => Some((
+                            Err(Error::config(format!(
+                                "decoding {path} stopped unexpectedly: {join}"
+                            ))),
+                            (rx, None, path),
+                        )),
+                    }
+                })
             })
             .boxed()
     }
+}
+
+/// One decoded batch of `path` in the scan's output schema (so every batch of a scan
+/// has the same schema object, metadata included).
+fn adapt(
+    context: &ScanContext,
+    path: &str,
+    sources: &[Source],
+    batch: RecordBatch,
+) -> Result<RecordBatch> {
+    let output = &context.target.output;
+    let arrow_error = |source| Error::Arrow {
+        table: context.table.to_string(),
+        context: format!("reading {path} into the scan's schema"),
+        source,
+    };
+    let rows = batch.num_rows();
+    let mut columns = Vec::with_capacity(sources.len());
+    for (field, source) in output.fields().iter().zip(sources) {
+        columns.push(match source {
+            Source::File {
+                position,
+                cast: false,
+            } => Arc::clone(batch.column(*position)),
+            Source::File {
+                position,
+                cast: true,
+            } => {
+                let options = arrow_cast::CastOptions {
+                    safe: false,
+                    ..Default::default()
+                };
+                arrow_cast::cast_with_options(batch.column(*position), field.data_type(), &options)
+                    .map_err(arrow_error)?
+            }
+            Source::Partition(value) => {
+                let indices = arrow_array::UInt32Array::from(vec![0u32; rows]);
+                arrow_select::take::take(value, &indices, None).map_err(arrow_error)?
+            }
+            Source::Null => arrow_array::new_null_array(field.data_type(), rows),
+        });
+    }
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(Arc::clone(output), columns, &options).map_err(arrow_error)
 }
 
 /// Opens one file: plans its columns, binds the filter to its partition values, skips
@@ -660,6 +720,7 @@ async fn open_file(
         table,
         options,
         target,
+        ..
     } = context.as_ref();
     // The filter, with what the file's partition values decide already decided.
     let filter = options
@@ -773,21 +834,61 @@ async fn open_file(
         .collect();
     roots.sort_unstable();
     roots.dedup();
+    // String columns the filter tests are read as dictionaries where the file stores
+    // them so: the filter then runs once per distinct value rather than once per row,
+    // and no string is copied for the rows it drops. Output columns cast them back.
+    let dictionary_columns = filter
+        .as_ref()
+        .map(|f| dictionary_encoded_strings(f, &file_schema, meta.metadata()))
+        .unwrap_or_default();
+    let meta = if dictionary_columns.is_empty() {
+        meta
+    } else {
+        let fields: Vec<arrow_schema::FieldRef> = file_schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if dictionary_columns.contains(&i) {
+                    Arc::new(f.as_ref().clone().with_data_type(DataType::Dictionary(
+                        Box::new(DataType::Int32),
+                        Box::new(f.data_type().clone()),
+                    )))
+                } else {
+                    Arc::clone(f)
+                }
+            })
+            .collect();
+        let hint = Arc::new(arrow_schema::Schema::new_with_metadata(
+            fields,
+            file_schema.metadata().clone(),
+        ));
+        let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_schema(hint);
+        ArrowReaderMetadata::try_new(Arc::clone(meta.metadata()), options)
+            .map_err(|e| parquet_read_error(engine, &file.path, e))?
+    };
     let sources = plan
         .into_iter()
         .map(|p| match p {
             Plan::File(index, cast) => Source::File {
                 position: roots.binary_search(&index).unwrap_or_default(),
-                cast,
+                cast: cast || dictionary_columns.contains(&index),
             },
             Plan::Partition(value) => Source::Partition(value),
             Plan::Null => Source::Null,
         })
         .collect();
 
-    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
-        .with_projection(ProjectionMask::roots(meta.parquet_schema(), roots))
-        .with_batch_size(options.batch_size);
+    let projection = ProjectionMask::roots(meta.parquet_schema(), roots);
+    let part_builder = |reader: FileReader| {
+        ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
+            .with_projection(projection.clone())
+            .with_batch_size(options.batch_size)
+    };
+    let mut builder = part_builder(reader);
+    let mut groups: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
+    let mut page_selection = None;
+    let mut row_filter = None;
     if let Some(filter) = filter.filter(|f| *f != Filter::Const(true)) {
         // Every column the filter still needs must be in the file: a missing one is
         // all nulls, which a Parquet row filter cannot read, so fall back to nulls by
@@ -802,39 +903,116 @@ async fn open_file(
         if filter.keeps_nothing() {
             return Ok(None);
         }
-        let mut groups = prune::row_groups(&filter, &file_schema, meta.metadata());
+        groups = prune::row_groups(&filter, &file_schema, meta.metadata());
         groups = prune_with_bloom_filters(&mut builder, &filter, &file_schema, groups).await?;
         if groups.is_empty() {
             return Ok(None);
         }
-        if let Some(selection) = prune::pages(&filter, &file_schema, meta.metadata(), &groups) {
-            builder = builder.with_row_selection(selection);
-        }
-        builder = builder.with_row_groups(groups);
+        page_selection = prune::pages(&filter, &file_schema, meta.metadata(), &groups);
         if filter != Filter::Const(true) {
             let indices: Vec<usize> = filter
                 .columns()
                 .iter()
                 .filter_map(|c| file_schema.index_of(c).ok())
                 .collect();
-            let mask = ProjectionMask::roots(meta.parquet_schema(), indices);
-            let predicate = ArrowPredicateFn::new(mask, move |batch: RecordBatch| {
+            row_filter = Some((
+                ProjectionMask::roots(meta.parquet_schema(), indices),
+                filter,
+            ));
+        }
+    }
+    // A file with several row groups is decoded in parts, one per core, when the scan
+    // has fewer files than cores: each part is a run of whole row groups.
+    let row_counts: Vec<u64> = groups
+        .iter()
+        .map(|&g| u64::try_from(meta.metadata().row_group(g).num_rows()).unwrap_or(0))
+        .collect();
+    let mut streams = Vec::new();
+    for range in split_evenly(&row_counts, context.parts_per_file) {
+        let mut part = if streams.is_empty() {
+            std::mem::replace(
+                &mut builder,
+                part_builder(FileReader::new(engine, location(&file.path)?, file.size)),
+            )
+        } else {
+            part_builder(FileReader::new(engine, location(&file.path)?, file.size))
+        };
+        part = part.with_row_groups(groups[range.clone()].to_vec());
+        if let Some(selectors) = &page_selection {
+            let selectors: Vec<_> = selectors[range].iter().flatten().copied().collect();
+            part = part
+                .with_row_selection(parquet::arrow::arrow_reader::RowSelection::from(selectors));
+        }
+        if let Some((mask, filter)) = &row_filter {
+            let filter = filter.clone();
+            let predicate = ArrowPredicateFn::new(mask.clone(), move |batch: RecordBatch| {
                 filter
                     .evaluate(&batch)
                     .map_err(|e| arrow_schema::ArrowError::ComputeError(e.to_string()))
             });
-            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
+            part = part.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
         }
+        streams.push(
+            part.build()
+                .map_err(|e| parquet_read_error(engine, &file.path, e))?,
+        );
     }
-    let stream = builder
-        .build()
-        .map_err(|e| parquet_read_error(engine, &file.path, e))?;
     Ok(Some(OpenFile {
         context: Arc::clone(context),
         path: file.path.clone(),
         sources,
-        stream,
+        streams,
     }))
+}
+
+/// Splits `rows` (row counts of consecutive row groups) into at most `parts`
+/// consecutive runs of about equal rows.
+fn split_evenly(rows: &[u64], parts: usize) -> Vec<std::ops::Range<usize>> {
+    let total: u64 = rows.iter().sum();
+    let target = total.div_ceil(parts.max(1) as u64).max(1);
+    let mut runs = Vec::new();
+    let (mut start, mut acc) = (0, 0u64);
+    for (i, &r) in rows.iter().enumerate() {
+        // Close the run before this group if adding it overshoots more than it fills.
+        if i > start && acc + r / 2 > target && runs.len() + 1 < parts {
+            runs.push(start..i);
+            (start, acc) = (i, 0);
+        }
+        acc += r;
+    }
+    runs.push(start..rows.len());
+    runs
+}
+
+/// The root columns of `schema` that `filter` tests, are text, and are dictionary
+/// encoded in every row group of the file.
+fn dictionary_encoded_strings(
+    filter: &Filter,
+    schema: &arrow_schema::Schema,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+) -> Vec<usize> {
+    let parquet_schema = metadata.file_metadata().schema_descr();
+    filter
+        .columns()
+        .into_iter()
+        .filter_map(|name| {
+            let index = schema.index_of(name).ok()?;
+            if !matches!(
+                schema.field(index).data_type(),
+                DataType::Utf8 | DataType::LargeUtf8
+            ) {
+                return None;
+            }
+            // A flat string column is one leaf; find it by its root.
+            let leaf = (0..parquet_schema.num_columns())
+                .find(|&l| parquet_schema.get_column_root_idx(l) == index)?;
+            metadata
+                .row_groups()
+                .iter()
+                .all(|group| group.column(leaf).dictionary_page_offset().is_some())
+                .then_some(index)
+        })
+        .collect()
 }
 
 /// Drops the row groups whose bloom filters say they hold none of the values an
@@ -953,5 +1131,38 @@ fn widens(from: &DataType, to: &DataType) -> bool {
             a.data_type() == b.data_type() || widens(a.data_type(), b.data_type())
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_evenly;
+    use proptest::prelude::*;
+
+    #[test]
+    fn uneven_row_groups_split_by_rows() {
+        // pyarrow's layout of one W2 file: two big row groups, two small ones.
+        let rows = [98_560, 102_880, 20_384, 8_576];
+        assert_eq!(split_evenly(&rows, 2), vec![0..1, 1..4]);
+        assert_eq!(split_evenly(&rows, 1), vec![0..4]);
+    }
+
+    proptest! {
+        /// The runs cover every row group once, in order, and there are at most `parts`.
+        #[test]
+        fn runs_cover_the_groups_in_order(
+            rows in proptest::collection::vec(0u64..1000, 0..20),
+            parts in 1usize..5,
+        ) {
+            let runs = split_evenly(&rows, parts);
+            prop_assert!(runs.len() <= parts.max(1));
+            let mut next = 0;
+            for run in &runs {
+                prop_assert_eq!(run.start, next);
+                prop_assert!(run.end > run.start || rows.is_empty());
+                next = run.end;
+            }
+            prop_assert_eq!(next, rows.len());
+        }
     }
 }

@@ -9,8 +9,8 @@
 
 use arrow_array::{Array, BooleanArray, UInt32Array};
 use arrow_schema::Schema;
+use parquet::arrow::arrow_reader::RowSelector;
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
-use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use parquet::file::metadata::ParquetMetaData;
 
 use crate::filter::{Filter, Op, Value};
@@ -102,15 +102,15 @@ fn stats(name: &str, schema: &Schema, metadata: &ParquetMetaData) -> Option<Colu
     })
 }
 
-/// The rows of row groups `groups` (in that order) that `filter` may match, by page,
-/// from the page index; `None` when the file has no page index or no page can be
-/// skipped.
+/// The rows of each of the row groups `groups` that `filter` may match, by page, from
+/// the page index (selectors per group, in the order of `groups`); `None` when the
+/// file has no page index or no page can be skipped.
 pub(crate) fn pages(
     filter: &Filter,
     schema: &Schema,
     metadata: &ParquetMetaData,
     groups: &[usize],
-) -> Option<RowSelection> {
+) -> Option<Vec<Vec<RowSelector>>> {
     let page_index: &dyn parquet::file::metadata::page_index::PageIndexProvider =
         metadata.page_index()?.as_ref();
     let columns: Vec<(&str, StatisticsConverter<'_>)> = filter
@@ -123,9 +123,10 @@ pub(crate) fn pages(
             Some((name, converter))
         })
         .collect();
-    let mut selectors: Vec<RowSelector> = Vec::new();
+    let mut selectors: Vec<Vec<RowSelector>> = Vec::new();
     let mut skipped = false;
     for &group in groups {
+        let mut group_selectors = Vec::new();
         let rows = usize::try_from(metadata.row_group(group).num_rows()).ok()?;
         // Each column's page starts, then their union: the fragment boundaries.
         let starts: Vec<Option<Vec<usize>>> = columns
@@ -147,7 +148,7 @@ pub(crate) fn pages(
         bounds.retain(|&b| b < rows);
         let fragments = bounds.len();
         if fragments <= 1 {
-            selectors.push(RowSelector::select(rows));
+            selectors.push(vec![RowSelector::select(rows)]);
             continue;
         }
         let fragment_stats = |name: &str| -> Option<ColumnStats> {
@@ -205,10 +206,11 @@ pub(crate) fn pages(
                 skipped = true;
                 RowSelector::skip(end - start)
             };
-            selectors.push(selector);
+            group_selectors.push(selector);
         }
+        selectors.push(group_selectors);
     }
-    skipped.then(|| RowSelection::from(selectors))
+    skipped.then_some(selectors)
 }
 
 /// Parquet leaves NaN out of float minimums and maximums, but the filter orders NaN
