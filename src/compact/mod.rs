@@ -72,7 +72,7 @@ pub const DEFAULT_COMPACTION_TARGET_FILE_SIZE: u64 = 200 * 1024 * 1024;
 /// Default rows per row group of a compaction. Rows are sorted per row group, and a
 /// row group is held in memory until it is encoded, so this bounds memory per open
 /// partition.
-pub const DEFAULT_COMPACTION_ROW_GROUP_ROWS: usize = 128 * 1024;
+pub const DEFAULT_COMPACTION_ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Default rows per decoded batch.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
 /// Columns partitioned by, in this order, when the caller names none and the output

@@ -21,6 +21,9 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const LINE_BUFFER: usize = 1 << 20;
 /// Chunks of a download held between the fetching task and the decoder.
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// Objects up to this size are fetched in one piece (local disk streams in 8 KiB chunks,
+/// each a blocking read of its own); larger ones stream.
+const WHOLE_OBJECT_MAX: u64 = 16 * 1024 * 1024;
 
 /// One source object, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +140,16 @@ pub(crate) fn open(store: &Arc<dyn ObjectStore>, file: &SourceFile) -> ChannelRe
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let store = Arc::clone(store);
     let path = Path::from(file.path.as_str());
+    let whole = file.size <= WHOLE_OBJECT_MAX;
     tokio::spawn(async move {
+        if whole {
+            let bytes = match store.get(&path).await {
+                Ok(result) => result.bytes().await.map_err(io::Error::other),
+                Err(e) => Err(io::Error::other(e)),
+            };
+            let _ = tx.send(bytes).await;
+            return;
+        }
         let body = match store.get(&path).await {
             Ok(result) => result.into_stream(),
             Err(e) => {
