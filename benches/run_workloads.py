@@ -56,11 +56,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--python", default=".venv/bin/python")
     ap.add_argument("--workloads", default="W1,W2,W3", help="comma-separated subset")
+    ap.add_argument("--out", help="where outputs go (default: DATA/out)")
     a = ap.parse_args()
     wanted = set(a.workloads.split(","))
     peers = os.path.join(a.shared, "bench", "peers")
     battery = os.path.join(a.data, "battery", "battery_12m.parquet")
-    out = os.path.join(a.data, "out")
+    out = a.out or os.path.join(a.data, "out")
     ours = workloads_binary()
     w2_args = ["--date", "2024-11-03", "--prefix", "a"]
     jobs = [("W1", tool, [a.python, os.path.join(peers, f"w1_{tool}.py"), battery, "--out", os.path.join(out, f"w1_{tool}")])
@@ -87,8 +88,9 @@ def main():
             results.setdefault((workload, tool), []).append(r)
             print(f"round {round_ + 1} {workload} {tool}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
 
-    print(f"| workload | tool | rows | median s (first run) | warm s | process s | rows/s | peak RSS MB | files | output MB | speed vs fastest peer |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    if wanted & {"W1", "W2"}:
+        print(f"| workload | tool | rows | median s (first run) | warm s | process s | rows/s | peak RSS MB | files | output MB | speed vs fastest peer |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
     for workload in sorted(wanted & {"W1", "W2"}):
         rows = []
         for (w, tool), rs in results.items():
