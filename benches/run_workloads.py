@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs workloads W1 and W2 for parquet-storage and the peer tools side by side.
+"""Runs workloads W1, W2 and W3 for parquet-storage and the peer tools side by side.
 
 Every job is a fresh process under /usr/bin/time -v; rounds are interleaved (one run of
 each tool, then the next round) so a slow moment of the machine hits every tool. Prints
@@ -7,6 +7,7 @@ a Markdown table: median seconds, rows/s, median peak RSS, output size, and each
 speed relative to the fastest peer.
 
     python3 benches/run_workloads.py --shared ../shared --data data --rounds 3
+    python3 benches/run_workloads.py --shared ../shared --data data --rounds 1 --workloads W3
 
 Needs the peers' virtualenv (.venv, from shared/bench/requirements.txt), the W1 input
 (shared/bench/gen/gen_battery.py, see docs/benchmarks.md) and a release build of
@@ -54,10 +55,13 @@ def main():
     ap.add_argument("--data", default="data")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--python", default=".venv/bin/python")
+    ap.add_argument("--workloads", default="W1,W2,W3", help="comma-separated subset")
+    ap.add_argument("--out", help="where outputs go (default: DATA/out)")
     a = ap.parse_args()
+    wanted = set(a.workloads.split(","))
     peers = os.path.join(a.shared, "bench", "peers")
     battery = os.path.join(a.data, "battery", "battery_12m.parquet")
-    out = os.path.join(a.data, "out")
+    out = a.out or os.path.join(a.data, "out")
     ours = workloads_binary()
     w2_args = ["--date", "2024-11-03", "--prefix", "a"]
     jobs = [("W1", tool, [a.python, os.path.join(peers, f"w1_{tool}.py"), battery, "--out", os.path.join(out, f"w1_{tool}")])
@@ -67,6 +71,15 @@ def main():
     jobs += [("W2", tool, [a.python, os.path.join(peers, f"w2_{tool}.py"), w2_input] + w2_args)
              for tool in ("pyarrow", "duckdb", "polars")]
     jobs.append(("W2", "parquet-storage", [ours, "w2", w2_input] + w2_args))
+    fleet = os.path.join(a.data, "iot", "fleet")
+    w3 = os.path.join(peers, "w3_duckdb.py")
+    jobs += [
+        ("W3", "duckdb", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb")]),
+        ("W3", "duckdb-s100", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb_s100"), "--sample-size", "100"]),
+        ("W3", "polars", [a.python, os.path.join(peers, "w3_polars.py"), fleet, "--out", os.path.join(out, "w3_polars")]),
+        ("W3", "parquet-storage", [ours, "w3", fleet, "--out", os.path.join(out, "w3_rust")]),
+    ]
+    jobs = [j for j in jobs if j[0] in wanted]
 
     results = {}
     for round_ in range(a.rounds):
@@ -75,9 +88,10 @@ def main():
             results.setdefault((workload, tool), []).append(r)
             print(f"round {round_ + 1} {workload} {tool}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
 
-    print(f"| workload | tool | rows | median s (first run) | warm s | process s | rows/s | peak RSS MB | files | output MB | speed vs fastest peer |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for workload in ("W1", "W2"):
+    if wanted & {"W1", "W2"}:
+        print(f"| workload | tool | rows | median s (first run) | warm s | process s | rows/s | peak RSS MB | files | output MB | speed vs fastest peer |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for workload in sorted(wanted & {"W1", "W2"}):
         rows = []
         for (w, tool), rs in results.items():
             ok = [r for r in rs if "error" not in r]
@@ -92,6 +106,28 @@ def main():
             print(f"| {workload} | {tool} | {n} | {fmt(s)} | {fmt(warm, '{:.4f}')} | {fmt(proc, '{:.2f}')} | "
                   f"{fmt(n / s if n and s else None, '{:,.0f}')} | {fmt(rss, '{:.0f}')} | {files or ''} | "
                   f"{fmt(size / 1e6 if size else None, '{:.1f}')} | {peer_best / s:.2f}× |")
+
+
+    if "W3" in wanted:
+        print_w3(results)
+
+
+def print_w3(results):
+    """W3: rows/s, peak RSS, output, and speed relative to DuckDB default and sample_size=100."""
+    med = lambda rs, k: statistics.median([r[k] for r in rs if r.get(k) is not None]) if any(r.get(k) is not None for r in rs) else None
+    rows = {}
+    for (w, tool), rs in results.items():
+        ok = [r for r in rs if "error" not in r]
+        if w == "W3" and ok:
+            rows[tool] = (ok[0], med(ok, "seconds"), med(ok, "peak_rss_mb"), med(ok, "process_seconds"))
+    base = {k: rows[k][1] for k in ("duckdb", "duckdb-s100") if k in rows}
+    print()
+    print("| tool | rows | median s | process s | rows/s | peak RSS MB | files | output MB | flip-field types | drift values | vs DuckDB default | vs DuckDB sample_size=100 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for tool, (r, s, rss, proc) in rows.items():
+        ratio = lambda k: f"{base[k] / s:.2f}×" if k in base and s else ""
+        print(f"| {tool} | {r.get('rows')} | {s:.2f} | {proc or 0:.1f} | {r['rows'] / s:,.0f} | {rss or 0:.0f} | {r.get('files')} | "
+              f"{(r.get('bytes') or 0) / 1e6:.1f} | {r.get('flip_field_types')} | {r.get('drift_values_kept')} | {ratio('duckdb')} | {ratio('duckdb-s100')} |")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
 //! ```sh
 //! cargo bench --bench workloads -- w1 data/battery/battery_12m.parquet data/out/w1_rust
 //! cargo bench --bench workloads -- w2 data/out/w1_pyarrow --date 2024-11-03 --prefix a
+//! cargo bench --bench workloads -- w3 data/iot/fleet --out data/out/w3_rust
+//! cargo bench --bench workloads -- w3-floor data/iot/fleet   # inflate + parse only
 //! ```
 //!
 //! `benches/run_workloads.sh` runs these and the peers side by side under
@@ -204,6 +206,197 @@ async fn w2(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Columns whose values the W3 generator flips between int and string, and a key that
+/// only appears after a firmware update (as the peer scripts check them).
+const W3_FLIP_FIELDS: [&str; 2] = ["payload_cnt", "fault_code_active"];
+const W3_DRIFT_FIELD: &str = "tpms_press_fl_kpa";
+
+fn read_manifest(root: &Path) -> serde_json::Value {
+    std::fs::read_to_string(root.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// W3: the IoT NDJSON.gz tree compacted into `OUT/hiveperiod=…/district=…/` (zstd),
+/// with `dstrct_code`, `hiveperiod` (date of `heartbeat` + 8 h) and `source_file`;
+/// timed from listing to the last byte written, then read back (not timed).
+async fn w3(args: &[String]) -> Result<(), Failure> {
+    use parquet_storage::compact::{Compaction, Enrichment};
+    let usage = "w3 <input dir> --out <dir> [--concurrency N]";
+    let root = PathBuf::from(args.first().ok_or(usage)?);
+    let out = PathBuf::from(flag(args, "--out").ok_or(usage)?);
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    let (engine, table) = engine_and_table(&out)?;
+    let source: std::sync::Arc<dyn object_store::ObjectStore> = std::sync::Arc::new(
+        object_store::local::LocalFileSystem::new_with_prefix(std::fs::canonicalize(&root)?)?,
+    );
+    let mut compaction = Compaction::ndjson(source, "*/*/*/*.txt.gz")
+        .with_enrichment(Enrichment::path_segment("dstrct_code", 0))
+        .with_enrichment(Enrichment::path_segment("district", 0))
+        .with_enrichment(Enrichment::date_of(
+            "hiveperiod",
+            "heartbeat",
+            chrono::TimeDelta::hours(8),
+        ))
+        .with_enrichment(Enrichment::source_file("source_file"))
+        .with_sort_by(["unitno", "heartbeat"]);
+    if let Some(n) = flag(args, "--concurrency") {
+        compaction = compaction.with_concurrency(n.parse()?);
+    }
+    let started = Instant::now();
+    let summary = compaction.run(&engine, &table).await?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    // Not timed: what came out.
+    let (files, bytes) = dir_size(&out);
+    let info = engine.table_info(&table, None).await?;
+    let schema = &summary.schema;
+    let flip_types: serde_json::Map<String, serde_json::Value> = W3_FLIP_FIELDS
+        .iter()
+        .map(|f| {
+            let ty = schema
+                .field_with_name(f)
+                .map(|f| f.data_type().to_string())
+                .ok();
+            (f.to_string(), ty.into())
+        })
+        .collect();
+    let drift = if schema.field_with_name(W3_DRIFT_FIELD).is_ok() {
+        let batches: Vec<RecordBatch> = engine
+            .scan(
+                &table,
+                ScanOptions::default().with_projection([W3_DRIFT_FIELD]),
+            )
+            .await?
+            .try_collect()
+            .await?;
+        batches
+            .iter()
+            .map(|b| (b.num_rows() - b.column(0).null_count()) as u64)
+            .sum::<u64>()
+    } else {
+        0
+    };
+    let partitions: Vec<serde_json::Value> = info
+        .partitions
+        .iter()
+        .map(|p| {
+            let mut row: Vec<serde_json::Value> =
+                p.values.iter().map(|(_, v)| v.clone().into()).collect();
+            row.push(p.rows.into());
+            row.into()
+        })
+        .collect();
+    let manifest = read_manifest(&root);
+    let in_gz = manifest["bytes_gz"].as_u64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": "parquet-storage",
+            "workload": "W3",
+            "rows": info.rows,
+            "seconds": seconds,
+            "files": files,
+            "bytes": bytes,
+            "columns": schema.fields().len() + 3,
+            "input_lines": manifest["total_lines"],
+            "input_valid_rows": manifest["valid_rows"],
+            "input_bytes_gz": in_gz,
+            "input_bytes_json": manifest["bytes_json"],
+            "ratio_vs_gz": in_gz.map(|gz| (bytes as f64 / gz as f64 * 1000.0).round() / 1000.0),
+            "flip_field_types": flip_types,
+            "drift_values_kept": drift,
+            "expected_drift_values": manifest["schema_drift"]["valid_rows_with_new_fields"],
+            "partitions": partitions,
+            "rows_in": summary.rows_in,
+            "rows_out": summary.rows_out,
+            "rows_rejected": summary.rows_rejected,
+            "values_rejected": summary.values_rejected,
+            "files_failed": summary.files_failed,
+            "bytes_json": summary.bytes_json,
+            "infer_seconds": summary.infer_duration.map(|d| d.as_secs_f64()),
+            "rejects_path": summary.rejects_path,
+        })
+    );
+    Ok(())
+}
+
+/// The floor of W3: every file inflated and every line parsed (serde_json, values
+/// skipped), on `--threads` threads (default: the cores), nothing else.
+fn w3_floor(args: &[String]) -> Result<(), Failure> {
+    use std::io::Read;
+    fn gz_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                gz_files(&path, out);
+            } else if path.to_string_lossy().ends_with(".txt.gz") {
+                out.push(path);
+            }
+        }
+    }
+    let root = PathBuf::from(args.first().ok_or("w3-floor <input dir> [--threads N]")?);
+    let threads: usize = flag(args, "--threads").map_or_else(
+        || Ok(std::thread::available_parallelism().map_or(2, usize::from)),
+        |t| t.parse(),
+    )?;
+    let inflate_only = args.iter().any(|a| a == "--inflate-only");
+    let mut files = Vec::new();
+    gz_files(&root, &mut files);
+    files.sort();
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (lines, bytes) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut lines, mut bytes) = (0u64, 0u64);
+                    let mut text = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        let raw = std::fs::read(path).expect("read");
+                        text.clear();
+                        flate2::read::MultiGzDecoder::new(&raw[..])
+                            .read_to_end(&mut text)
+                            .expect("inflate");
+                        bytes += text.len() as u64;
+                        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                            lines += 1;
+                            if !inflate_only {
+                                let _ = serde_json::from_slice::<serde::de::IgnoredAny>(line);
+                            }
+                        }
+                    }
+                    (lines, bytes)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": if inflate_only { "inflate-only" } else { "inflate+parse floor" },
+            "workload": "W3",
+            "rows": lines,
+            "seconds": seconds,
+            "files": files.len(),
+            "bytes_json": bytes,
+            "threads": threads,
+        })
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Failure> {
     let args = args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -212,10 +405,12 @@ fn main() -> Result<(), Failure> {
     match args.first().map(String::as_str) {
         Some("w1") => runtime.block_on(w1(&args[1..])),
         Some("w2") => runtime.block_on(w2(&args[1..])),
+        Some("w3") => runtime.block_on(w3(&args[1..])),
+        Some("w3-floor") => w3_floor(&args[1..]),
         // `cargo bench` with no arguments: nothing to measure without the shared data.
         _ => {
             eprintln!(
-                "usage: workloads w1 <input.parquet> <out dir> | w2 <dataset dir> --date D --prefix P"
+                "usage: workloads w1 <input.parquet> <out dir> | w2 <dataset dir> --date D --prefix P | w3 <input dir> --out <dir> | w3-floor <input dir>"
             );
             Ok(())
         }

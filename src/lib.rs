@@ -66,6 +66,14 @@
 //! reads only the partitions, row groups and rows a [`filter::Filter`] can match. The
 //! layout is in [`docs::on_disk_layout`].
 //!
+//! # Compaction
+//!
+//! [`compact::Compaction`] turns many small NDJSON / NDJSON.gz files on any backend into
+//! large partitioned Parquet files: schema inferred and widened over all files (or a
+//! registry schema), dirty lines and values kept aside as rejects, enrichment columns
+//! from the path and from timestamps, progress through a callback. See
+//! [`docs::compaction`].
+//!
 //! [`docs::architecture`] says how the crate is put together, and why.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls, rust_2018_idioms)]
@@ -77,6 +85,7 @@
     clippy::future_not_send
 )]
 
+pub mod compact;
 mod engine;
 mod error;
 pub mod filter;
@@ -117,6 +126,9 @@ pub mod docs {
 
     #[doc = include_str!("../docs/on-disk-layout.md")]
     pub mod on_disk_layout {}
+
+    #[doc = include_str!("../docs/compaction.md")]
+    pub mod compaction {}
 }
 
 // README.md's usage snippet runs as a doc test.

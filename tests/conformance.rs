@@ -32,26 +32,7 @@ use proptest::test_runner::{Config, TestRunner};
 use support::faulty::FaultyStore;
 use support::{Backend, Kind, cells, table};
 
-/// Generates one `#[tokio::test]` per check and backend: `memory::name`, `local::name`,
-/// `s3::name`.
-macro_rules! conformance {
-    ($($check:ident),* $(,)?) => {
-        mod memory { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(&super::Backend::start(super::Kind::Memory).await).await }
-        )* }
-        mod local { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(&super::Backend::start(super::Kind::Local).await).await }
-        )* }
-        mod s3 { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() { super::$check(&super::Backend::start(super::Kind::S3).await).await }
-        )* }
-    };
-}
-
-conformance!(
+per_backend!(
     write_then_scan_round_trips,
     projection_reads_columns_in_requested_order,
     several_batches_make_one_file,

@@ -1,6 +1,27 @@
 //! Shared test support: the backends of the conformance suite and store wrappers.
 #![allow(dead_code)]
 
+/// Generates one `#[tokio::test]` per check and backend: `memory::name`, `local::name`,
+/// `s3::name`. The checks are `async fn name(backend: &Backend)` beside the call, which
+/// must have `Backend` and `Kind` in scope.
+#[macro_export]
+macro_rules! per_backend {
+    ($($check:ident),* $(,)?) => {
+        mod memory { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::Memory).await).await }
+        )* }
+        mod local { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::Local).await).await }
+        )* }
+        mod s3 { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() { super::$check(&super::Backend::start(super::Kind::S3).await).await }
+        )* }
+    };
+}
+
 pub mod faulty;
 pub mod s3;
 

@@ -1,0 +1,640 @@
+//! Decoding JSON lines straight into Arrow columns of a given schema.
+//!
+//! Each value is converted from its raw JSON text into its column's buffer. A value that
+//! does not fit (`"N/A"` in an integer column) becomes null in the row and a [`Reject`]
+//! naming the line, column and raw text; a line that is not one JSON object (malformed,
+//! truncated) is rolled back and rejected whole. A row whose `NOT NULL` column ends up
+//! null is rejected whole too. Nothing here panics on input.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    RecordBatchOptions, StringArray,
+};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{Datelike, NaiveDate};
+use serde_json::value::RawValue;
+
+use super::json::{FixedColumns, walk_object};
+use super::rejects::Reject;
+use crate::error::{Error, Result};
+
+/// How a column turns raw JSON text into values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Bool,
+    /// An integer type; the bounds are the target type's.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float,
+    /// Strings as their text, anything else as its raw JSON.
+    Text,
+    /// Integers in the column's unit, or timestamp strings.
+    Timestamp(TimeUnit),
+    /// Integers (days since 1970-01-01) or `YYYY-MM-DD` strings.
+    Date,
+    /// Any other type: read as text, then cast; values the cast refuses are rejected.
+    Cast,
+}
+
+impl Kind {
+    fn of(data_type: &DataType) -> Kind {
+        use DataType::*;
+        let int = |min: i64, max: i64| Kind::Int { min, max };
+        match data_type {
+            Boolean => Kind::Bool,
+            Int8 => int(i8::MIN.into(), i8::MAX.into()),
+            Int16 => int(i16::MIN.into(), i16::MAX.into()),
+            Int32 => int(i32::MIN.into(), i32::MAX.into()),
+            Int64 => int(i64::MIN, i64::MAX),
+            UInt8 => int(0, u8::MAX.into()),
+            UInt16 => int(0, u16::MAX.into()),
+            UInt32 => int(0, u32::MAX.into()),
+            Float32 | Float64 => Kind::Float,
+            Utf8 | LargeUtf8 | Utf8View => Kind::Text,
+            Timestamp(unit, _) => Kind::Timestamp(*unit),
+            Date32 => Kind::Date,
+            _ => Kind::Cast,
+        }
+    }
+}
+
+/// Values of one column.
+#[derive(Debug)]
+enum Data {
+    Bool(BooleanBufferBuilder),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Text { offsets: Vec<i32>, bytes: Vec<u8> },
+}
+
+#[derive(Debug)]
+struct Column {
+    name: String,
+    kind: Kind,
+    target: DataType,
+    nullable: bool,
+    valid: BooleanBufferBuilder,
+    data: Data,
+}
+
+/// A value that does not fit.
+type Misfit = String;
+
+impl Column {
+    fn new(field: &Field, capacity: usize) -> Column {
+        let kind = Kind::of(field.data_type());
+        let data = match kind {
+            Kind::Bool => Data::Bool(BooleanBufferBuilder::new(capacity)),
+            Kind::Int { .. } | Kind::Timestamp(_) | Kind::Date => {
+                Data::I64(Vec::with_capacity(capacity))
+            }
+            Kind::Float => Data::F64(Vec::with_capacity(capacity)),
+            Kind::Text | Kind::Cast => Data::Text {
+                offsets: vec![0],
+                bytes: Vec::new(),
+            },
+        };
+        Column {
+            name: field.name().clone(),
+            kind,
+            target: field.data_type().clone(),
+            // A cast can still turn a value into null after the row was taken.
+            nullable: field.is_nullable() || kind == Kind::Cast,
+            valid: BooleanBufferBuilder::new(capacity),
+            data,
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.valid.append(false);
+        match &mut self.data {
+            Data::Bool(b) => b.append(false),
+            Data::I64(v) => v.push(0),
+            Data::F64(v) => v.push(0.0),
+            Data::Text { offsets, bytes } => offsets.push(bytes.len() as i32),
+        }
+    }
+
+    fn pop(&mut self) {
+        let len = self.valid.len();
+        if len == 0 {
+            return;
+        }
+        self.valid.truncate(len - 1);
+        match &mut self.data {
+            Data::Bool(b) => b.truncate(len - 1),
+            Data::I64(v) => {
+                v.pop();
+            }
+            Data::F64(v) => {
+                v.pop();
+            }
+            Data::Text { offsets, bytes } => {
+                offsets.pop();
+                bytes.truncate(offsets.last().copied().unwrap_or_default() as usize);
+            }
+        }
+    }
+
+    fn last_is_valid(&self) -> bool {
+        let len = self.valid.len();
+        len > 0 && self.valid.get_bit(len - 1)
+    }
+
+    /// Appends the value of raw JSON text `raw`: the value, or null and why it does not
+    /// fit.
+    fn push(&mut self, raw: &str) -> std::result::Result<(), Misfit> {
+        if raw == "null" {
+            self.push_null();
+            return Ok(());
+        }
+        match (&mut self.data, self.kind) {
+            (Data::Bool(b), _) => {
+                let value = match raw {
+                    "true" => true,
+                    "false" => false,
+                    _ => return self.misfit("not a boolean"),
+                };
+                b.append(value);
+            }
+            (Data::I64(v), Kind::Int { min, max }) => {
+                let Some(value) = number_text(raw).and_then(|t| t.parse::<i64>().ok()) else {
+                    return self.misfit("not an integer");
+                };
+                if value < min || value > max {
+                    return self.misfit(&format!("out of range for {}", self.target));
+                }
+                v.push(value);
+            }
+            (Data::I64(v), Kind::Timestamp(unit)) => {
+                let value = if raw.starts_with('"') {
+                    unquote(raw)
+                        .and_then(|t| arrow_cast::parse::string_to_timestamp_nanos(&t).ok())
+                        .map(|nanos| nanos.div_euclid(crate::partition::nanos_per(unit)))
+                } else {
+                    raw.parse::<i64>().ok()
+                };
+                let Some(value) = value else {
+                    return self.misfit("not a timestamp");
+                };
+                v.push(value);
+            }
+            (Data::I64(v), _) => {
+                let days = if raw.starts_with('"') {
+                    unquote(raw)
+                        .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+                        .map(|d| i64::from(d.num_days_from_ce()) - i64::from(EPOCH_DAYS_FROM_CE))
+                } else {
+                    raw.parse::<i64>().ok()
+                };
+                let Some(days) = days.filter(|d| i32::try_from(*d).is_ok()) else {
+                    return self.misfit("not a date");
+                };
+                v.push(days);
+            }
+            (Data::F64(v), _) => {
+                let Some(value) = number_text(raw).and_then(|t| t.parse::<f64>().ok()) else {
+                    return self.misfit("not a number");
+                };
+                v.push(value);
+            }
+            (Data::Text { offsets, bytes }, _) => {
+                if raw.starts_with('"') {
+                    match unquote(raw) {
+                        Some(text) => bytes.extend_from_slice(text.as_bytes()),
+                        None => return self.misfit("not a valid JSON string"),
+                    }
+                } else {
+                    bytes.extend_from_slice(raw.as_bytes());
+                }
+                let end = i32::try_from(bytes.len()).map_err(|_| {
+                    "the batch's text exceeds 2 GiB; use smaller batches".to_string()
+                })?;
+                offsets.push(end);
+            }
+        }
+        self.valid.append(true);
+        Ok(())
+    }
+
+    fn misfit(&mut self, reason: &str) -> std::result::Result<(), Misfit> {
+        self.push_null();
+        Err(reason.to_string())
+    }
+
+    fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    /// The column as an array of its target type, emptied.
+    fn finish(&mut self) -> Result<ArrayRef> {
+        let valid = NullBuffer::new(self.valid.finish());
+        let nulls = (valid.null_count() > 0).then_some(valid);
+        let array: ArrayRef = match &mut self.data {
+            Data::Bool(b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
+            Data::I64(v) if self.kind == Kind::Date => {
+                let days: Vec<i32> = std::mem::take(v).into_iter().map(|d| d as i32).collect();
+                Arc::new(Date32Array::new(ScalarBuffer::from(days), nulls))
+            }
+            Data::I64(v) => Arc::new(Int64Array::new(
+                ScalarBuffer::from(std::mem::take(v)),
+                nulls,
+            )),
+            Data::F64(v) => Arc::new(Float64Array::new(
+                ScalarBuffer::from(std::mem::take(v)),
+                nulls,
+            )),
+            Data::Text { offsets, bytes } => {
+                let offsets = std::mem::replace(offsets, vec![0]);
+                let bytes = std::mem::take(bytes);
+                Arc::new(
+                    StringArray::try_new(
+                        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                        Buffer::from_vec(bytes),
+                        nulls,
+                    )
+                    .map_err(|e| self.arrow_error(e))?,
+                )
+            }
+        };
+        if array.data_type() == &self.target {
+            return Ok(array);
+        }
+        let options = arrow_cast::CastOptions {
+            safe: true,
+            ..Default::default()
+        };
+        arrow_cast::cast_with_options(&array, &self.target, &options)
+            .map_err(|e| self.arrow_error(e))
+    }
+
+    fn arrow_error(&self, source: arrow_schema::ArrowError) -> Error {
+        Error::Arrow {
+            table: String::new(),
+            context: format!("decoding column {:?}", self.name),
+            source,
+        }
+    }
+}
+
+/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// The text of a number: the raw number, or a string whose whole content is one.
+fn number_text(raw: &str) -> Option<&str> {
+    let text = match raw.strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"')?,
+        None => raw,
+    };
+    let first = text.as_bytes().first()?;
+    (first.is_ascii_digit() || (*first == b'-' && text.len() > 1)).then_some(text)
+}
+
+/// The content of a JSON string literal.
+fn unquote(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(raw).ok().map(Into::into)
+    } else {
+        Some(inner.into())
+    }
+}
+
+/// What a decoder has counted since it was made.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Lines that were not blank.
+    pub(crate) rows_in: u64,
+    /// Rows put into batches.
+    pub(crate) rows_out: u64,
+    /// Lines rejected whole.
+    pub(crate) rows_rejected: u64,
+    /// Values rejected, per column index.
+    pub(crate) values_rejected: Vec<u64>,
+}
+
+/// Decodes lines of one schema into record batches.
+#[derive(Debug)]
+pub(crate) struct Decoder {
+    schema: SchemaRef,
+    columns: Vec<Column>,
+    keys: FixedColumns,
+    /// Per column: the row number that last set it, to tell set from unset.
+    stamps: Vec<u64>,
+    row: u64,
+    touched: Vec<usize>,
+    /// Source line of each buffered row.
+    lines: Vec<u64>,
+    source: String,
+    rejects: Vec<Reject>,
+    counts: Counts,
+}
+
+impl Decoder {
+    /// A decoder for `schema`; `capacity` is the expected rows per batch.
+    pub(crate) fn new(schema: &Schema, capacity: usize) -> Decoder {
+        let columns: Vec<Column> = schema
+            .fields()
+            .iter()
+            .map(|f| Column::new(f, capacity))
+            .collect();
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .zip(&columns)
+            .map(|(f, c)| f.as_ref().clone().with_nullable(c.nullable))
+            .collect();
+        let names = columns.iter().map(|c| c.name.clone()).collect();
+        Decoder {
+            schema: Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
+            stamps: vec![0; columns.len()],
+            counts: Counts {
+                values_rejected: vec![0; columns.len()],
+                ..Counts::default()
+            },
+            columns,
+            keys: FixedColumns::new(names),
+            row: 0,
+            touched: Vec::new(),
+            lines: Vec::new(),
+            source: String::new(),
+            rejects: Vec::new(),
+        }
+    }
+
+    /// The schema of the batches.
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Names the file the next lines come from, for rejects.
+    pub(crate) fn start_file(&mut self, source: &str) {
+        self.source = source.to_string();
+    }
+
+    /// Decodes line `number`. Blank lines are skipped and not counted.
+    pub(crate) fn line(&mut self, number: u64, line: &[u8]) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        self.counts.rows_in += 1;
+        self.row += 1;
+        let row = self.row;
+        self.touched.clear();
+        let rejects_before = self.rejects.len();
+        let (columns, stamps, touched, rejects, source) = (
+            &mut self.columns,
+            &mut self.stamps,
+            &mut self.touched,
+            &mut self.rejects,
+            &self.source,
+        );
+        let mut field = |i: usize, raw: &RawValue| {
+            if stamps[i] == row {
+                // A repeated key: the last one wins, as in serde_json and most readers.
+                columns[i].pop();
+            } else {
+                stamps[i] = row;
+                touched.push(i);
+            }
+            if let Err(reason) = columns[i].push(raw.get()) {
+                rejects.push(Reject {
+                    source_file: source.clone(),
+                    line: Some(number),
+                    column: Some(columns[i].name.clone()),
+                    value: Some(raw.get().to_string()),
+                    reason,
+                });
+            }
+        };
+        let parsed = walk_object(line, &mut self.keys, &mut field);
+        let reason = match parsed {
+            Err(e) => Some(e.to_string()),
+            Ok(()) => {
+                for (column, stamp) in self.columns.iter_mut().zip(&self.stamps) {
+                    if *stamp != row {
+                        column.push_null();
+                    }
+                }
+                self.columns
+                    .iter()
+                    .find(|c| !c.nullable && !c.last_is_valid())
+                    .map(|c| format!("column {:?} is NOT NULL and has no valid value", c.name))
+            }
+        };
+        match reason {
+            None => {
+                for reject in &self.rejects[rejects_before..] {
+                    if let Some(i) = reject.column.as_ref().and_then(|c| self.index_of(c)) {
+                        self.counts.values_rejected[i] += 1;
+                    }
+                }
+                self.lines.push(number);
+                self.counts.rows_out += 1;
+            }
+            Some(reason) => {
+                let complete = parsed_ok(&reason);
+                for (i, column) in self.columns.iter_mut().enumerate() {
+                    if complete || self.stamps[i] == row {
+                        column.pop();
+                    }
+                }
+                self.rejects.truncate(rejects_before);
+                self.counts.rows_rejected += 1;
+                self.rejects.push(Reject {
+                    source_file: self.source.clone(),
+                    line: Some(number),
+                    column: None,
+                    value: Some(String::from_utf8_lossy(line).into_owned()),
+                    reason,
+                });
+            }
+        }
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Rows buffered for the next batch.
+    pub(crate) fn buffered_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The buffered rows as a batch (`None` when there are none); values a cast refuses
+    /// become rejects here.
+    pub(crate) fn flush(&mut self) -> Result<Option<RecordBatch>> {
+        if self.lines.is_empty() {
+            return Ok(None);
+        }
+        let mut arrays = Vec::with_capacity(self.columns.len());
+        for i in 0..self.columns.len() {
+            let casting = self.columns[i].kind == Kind::Cast;
+            let before = casting.then(|| self.columns[i].text_values());
+            let array = self.columns[i].finish()?;
+            if let Some(before) = before {
+                for (row, text) in before.into_iter().enumerate() {
+                    if let Some(text) = text.filter(|_| array.is_null(row)) {
+                        self.counts.values_rejected[i] += 1;
+                        self.rejects.push(Reject {
+                            source_file: self.source.clone(),
+                            line: self.lines.get(row).copied(),
+                            column: Some(self.columns[i].name.clone()),
+                            value: Some(text),
+                            reason: format!("cannot be read as {}", self.columns[i].target),
+                        });
+                    }
+                }
+            }
+            arrays.push(array);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(self.lines.len()));
+        self.lines.clear();
+        let batch = RecordBatch::try_new_with_options(Arc::clone(&self.schema), arrays, &options)
+            .map_err(|source| Error::Arrow {
+            table: String::new(),
+            context: format!("assembling rows of {}", self.source),
+            source,
+        })?;
+        Ok(Some(batch))
+    }
+
+    /// Takes the rejects collected so far.
+    pub(crate) fn take_rejects(&mut self) -> Vec<Reject> {
+        std::mem::take(&mut self.rejects)
+    }
+
+    /// Counts so far.
+    pub(crate) fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// Keys met that are not columns, with how often.
+    pub(crate) fn unknown_keys(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.keys.unknown.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    /// Column names in order.
+    pub(crate) fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+}
+
+/// Whether a row-level reason came after the whole line was read (every column then
+/// holds a value of this row), rather than from a parse error half-way.
+fn parsed_ok(reason: &str) -> bool {
+    reason.starts_with("column ")
+}
+
+impl Column {
+    /// The buffered text values (for a cast column, before the cast).
+    fn text_values(&self) -> Vec<Option<String>> {
+        let Data::Text { offsets, bytes } = &self.data else {
+            return Vec::new();
+        };
+        (0..self.len())
+            .map(|row| {
+                self.valid.get_bit(row).then(|| {
+                    let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                    String::from_utf8_lossy(&bytes[start..end]).into_owned()
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Date32Type, Int32Type, TimestampMillisecondType};
+
+    fn decode(schema: Schema, lines: &[&str]) -> (RecordBatch, Vec<Reject>, Counts) {
+        let mut d = Decoder::new(&schema, 8);
+        d.start_file("f");
+        for (i, line) in lines.iter().enumerate() {
+            d.line(i as u64 + 1, line.as_bytes());
+        }
+        let batch = d.flush().unwrap().unwrap();
+        (batch, d.take_rejects(), d.counts().clone())
+    }
+
+    #[test]
+    fn registry_types_and_misfits() {
+        let schema = Schema::new(vec![
+            Field::new("n", DataType::Int32, true),
+            Field::new("t", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            Field::new("d", DataType::Date32, true),
+            Field::new("x", DataType::Decimal128(10, 2), true),
+        ]);
+        let (batch, rejects, counts) = decode(
+            schema,
+            &[
+                r#"{"n": 5, "t": 1000, "d": "2024-11-05", "x": "1.25"}"#,
+                r#"{"n": "N/A", "t": "2024-11-04T16:00:00Z", "d": 2, "x": "abc"}"#,
+                r#"{"n": 99999999999, "t": true}"#,
+                r#"{"n": "7"}"#,
+            ],
+        );
+        assert_eq!(counts.rows_out, 4);
+        let n = batch.column(0).as_primitive::<Int32Type>();
+        assert_eq!(n.iter().collect::<Vec<_>>(), [Some(5), None, None, Some(7)]);
+        let t = batch.column(1).as_primitive::<TimestampMillisecondType>();
+        assert_eq!(t.value(1), 1_730_736_000_000);
+        let d = batch.column(2).as_primitive::<Date32Type>();
+        assert_eq!((d.value(0), d.value(1)), (20032, 2));
+        let got: Vec<_> = rejects
+            .iter()
+            .map(|r| (r.line, r.column.clone().unwrap(), r.value.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some(2), "n".into(), "\"N/A\"".into()),
+                (Some(3), "n".into(), "99999999999".into()),
+                (Some(3), "t".into(), "true".into()),
+                (Some(2), "x".into(), "abc".into()),
+            ]
+        );
+        assert_eq!(counts.values_rejected, [2, 1, 0, 1]);
+    }
+
+    #[test]
+    fn bad_lines_roll_back_and_not_null_rows_are_rejected() {
+        let schema = Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("v", DataType::Float64, true),
+        ]);
+        let (batch, rejects, counts) = decode(
+            schema,
+            &[
+                r#"{"id": "a", "v": 1}"#,
+                r#"{"id": "b", "v": 2.5, "#,
+                "   ",
+                r#"{"v": 3}"#,
+                r#"{"id": {"k": [1]}, "v": "x", "v": 4}"#,
+            ],
+        );
+        assert_eq!(
+            (counts.rows_in, counts.rows_out, counts.rows_rejected),
+            (4, 2, 2)
+        );
+        assert_eq!(batch.num_rows(), 2);
+        let ids = batch.column(0).as_string::<i32>();
+        assert_eq!(ids.value(1), r#"{"k": [1]}"#);
+        let v = batch
+            .column(1)
+            .as_primitive::<arrow_array::types::Float64Type>();
+        assert_eq!(v.iter().collect::<Vec<_>>(), [Some(1.0), Some(4.0)]);
+        let lines: Vec<_> = rejects
+            .iter()
+            .map(|r| (r.line, r.column.is_none()))
+            .collect();
+        assert_eq!(lines, [(Some(2), true), (Some(4), true), (Some(5), false)]);
+    }
+}

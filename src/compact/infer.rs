@@ -1,0 +1,176 @@
+//! Schema inference: the type of every key over all lines of all files, widened.
+//!
+//! Each value has a [`JsonType`]; a column's type is the [`JsonType::widen`] of all of
+//! its values: null is absorbed by anything, int and float make float, and any other
+//! mix is text. Objects and arrays are text holding their raw JSON. Widening is a
+//! join (commutative, associative, idempotent), so neither file order nor line order
+//! changes a column's type; columns come in order of first appearance.
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use serde_json::value::RawValue;
+
+use super::json::{GrowingColumns, walk_object};
+
+/// The type of a JSON value, as inference sees it, from narrowest to widest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JsonType {
+    /// Only nulls (or never a value) so far.
+    Null,
+    /// `true` / `false`.
+    Bool,
+    /// A number without fraction or exponent that fits an `i64`.
+    Int,
+    /// Any other number.
+    Float,
+    /// Strings, objects, arrays, or a mix of types.
+    Text,
+}
+
+impl JsonType {
+    /// The type of one raw JSON value.
+    pub fn of(raw: &str) -> JsonType {
+        match raw.as_bytes().first() {
+            Some(b'n') => JsonType::Null,
+            Some(b't' | b'f') => JsonType::Bool,
+            Some(b'"' | b'{' | b'[') | None => JsonType::Text,
+            Some(_) => {
+                let integral = !raw.contains(['.', 'e', 'E']);
+                // 18 digits always fit; longer ones are checked.
+                if integral && (raw.len() <= 18 || raw.parse::<i64>().is_ok()) {
+                    JsonType::Int
+                } else {
+                    JsonType::Float
+                }
+            }
+        }
+    }
+
+    /// The narrowest type that holds values of both.
+    pub fn widen(self, other: JsonType) -> JsonType {
+        use JsonType::*;
+        match (self, other) {
+            (Null, t) | (t, Null) => t,
+            (a, b) if a == b => a,
+            (Int, Float) | (Float, Int) => Float,
+            _ => Text,
+        }
+    }
+
+    /// The Arrow type of a column of this type (text for a column that only had nulls).
+    pub fn arrow(self) -> DataType {
+        match self {
+            JsonType::Bool => DataType::Boolean,
+            JsonType::Int => DataType::Int64,
+            JsonType::Float => DataType::Float64,
+            JsonType::Null | JsonType::Text => DataType::Utf8,
+        }
+    }
+}
+
+/// Keys and their widened types, in order of first appearance.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Inferred {
+    columns: GrowingColumns,
+    /// Per column; `None` while the key was only seen on lines that are not objects.
+    types: Vec<Option<JsonType>>,
+    /// Reused per line: the line's fields, applied only if the whole line parses.
+    scratch: Vec<(usize, JsonType)>,
+}
+
+impl Inferred {
+    /// Takes in one line; a line that is not one JSON object is ignored entirely, as
+    /// decoding rejects it.
+    pub(crate) fn add_line(&mut self, line: &[u8]) {
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        let mut field = |i: usize, raw: &RawValue| scratch.push((i, JsonType::of(raw.get())));
+        if walk_object(line, &mut self.columns, &mut field).is_ok() {
+            let scratch = std::mem::take(&mut self.scratch);
+            for &(i, ty) in &scratch {
+                self.widen(i, ty);
+            }
+            self.scratch = scratch;
+        }
+    }
+
+    fn widen(&mut self, i: usize, ty: JsonType) {
+        if i >= self.types.len() {
+            self.types.resize(i + 1, None);
+        }
+        let slot = &mut self.types[i];
+        *slot = Some(slot.map_or(ty, |t| t.widen(ty)));
+    }
+
+    /// Merges `other` in, its new keys after ours.
+    pub(crate) fn merge(&mut self, other: &Inferred) {
+        use super::json::Columns;
+        for (name, ty) in other.types() {
+            let i = self.columns.index(name).unwrap_or_default();
+            self.widen(i, ty);
+        }
+    }
+
+    /// Each key with its type.
+    pub(crate) fn types(&self) -> impl Iterator<Item = (&str, JsonType)> {
+        self.columns
+            .names
+            .iter()
+            .zip(&self.types)
+            .filter_map(|(name, ty)| Some((name.as_str(), (*ty)?)))
+    }
+
+    /// The Arrow schema: every column nullable, since any key can be missing.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.types()
+                .map(|(name, ty)| Field::new(name, ty.arrow(), true))
+                .collect::<Vec<_>>(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_types() {
+        for (raw, ty) in [
+            ("null", JsonType::Null),
+            ("true", JsonType::Bool),
+            ("-12", JsonType::Int),
+            ("1.5", JsonType::Float),
+            ("1e3", JsonType::Float),
+            ("99999999999999999999", JsonType::Float),
+            ("\"12\"", JsonType::Text),
+            ("[1]", JsonType::Text),
+            ("{}", JsonType::Text),
+        ] {
+            assert_eq!(JsonType::of(raw), ty, "{raw}");
+        }
+    }
+
+    #[test]
+    fn columns_widen_across_lines_and_merge_by_name() {
+        let mut a = Inferred::default();
+        a.add_line(br#"{"x": 1, "y": null, "z": true}"#);
+        a.add_line(br#"{"x": 2.5, "z": 1}"#);
+        a.add_line(br#"{"x": "no", "v": 1"#); // truncated: ignored
+        a.add_line(b"[1, 2]");
+        let mut b = Inferred::default();
+        b.add_line(br#"{"w": "s", "y": 3}"#);
+        a.merge(&b);
+        let got: Vec<_> = a.types().map(|(n, t)| (n.to_string(), t)).collect();
+        assert_eq!(
+            got,
+            [
+                ("x".to_string(), JsonType::Float),
+                ("y".to_string(), JsonType::Int),
+                ("z".to_string(), JsonType::Text),
+                ("w".to_string(), JsonType::Text)
+            ]
+        );
+    }
+}

@@ -1,0 +1,506 @@
+//! The run: list, infer (without a schema), then decode and write with the files
+//! overlapped.
+//!
+//! ```text
+//! producer task ── for each file, in path order, at most `concurrency` at once:
+//!    download task (object_store stream) ─chunks─► blocking decoder thread
+//!        inflate ► split lines ► decode into Arrow ► enrich ─events─► (bounded channel)
+//! consumer (this task) ── drains the files' channels in path order:
+//!    batches ─► write_output (the partitioned TableWriter, its own task)
+//!    rejects ─► RejectWriter (NDJSON on the destination backend)
+//!    outcomes ─► summary + progress
+//! ```
+//!
+//! Memory is bounded by `concurrency` files, each with a few download chunks, the line
+//! buffer and `EVENTS_IN_FLIGHT` batches, plus what the writer holds (its open-file cap
+//! and byte budget); no file or tree is ever held whole.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use futures::StreamExt;
+use object_store::ObjectStore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+use super::decode::{Counts, Decoder};
+use super::enrich::Enricher;
+use super::infer::Inferred;
+use super::progress::{Phase, Reporter};
+use super::rejects::{Reject, RejectWriter};
+use super::source::{self, SourceFile, SourceSpec};
+use super::{Compaction, CompactionSummary, DEFAULT_PARTITION_COLUMNS, SourceReport};
+use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt};
+use crate::error::{Error, Result};
+use crate::naming::TablePath;
+use crate::partition::PartitionField;
+use crate::store::ObjectStoreEngine;
+use crate::write::WriteOptions;
+
+/// Events a file's decoder may run ahead of the consumer.
+const EVENTS_IN_FLIGHT: usize = 4;
+
+/// Writes the decoded, enriched rows of a run as the table's new files, and says which.
+///
+/// This is the one step of a run that creates output files: everything before it reads
+/// sources, everything after it only reports. A commit protocol (a manifest of consumed
+/// sources, replacing a partition in place) wraps this call; the consumed sources are
+/// [`CompactionSummary::sources`].
+pub(crate) async fn write_output(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    rows: RecordBatchStream,
+    options: WriteOptions,
+) -> Result<WriteReceipt> {
+    engine.write_stream(table, rows, options).await
+}
+
+/// What one file's decoder sends.
+enum Event {
+    Batch(RecordBatch),
+    Rejects(Vec<Reject>),
+    Done(Outcome),
+}
+
+/// The end of one file.
+struct Outcome {
+    counts: Counts,
+    bytes_json: u64,
+    error: Option<String>,
+    empty: bool,
+    unknown: Vec<(String, u64)>,
+}
+
+/// Sums over the files, kept by the consumer.
+#[derive(Default)]
+struct Totals {
+    reports: Vec<SourceReport>,
+    values_rejected: BTreeMap<String, u64>,
+    unknown_keys: BTreeMap<String, u64>,
+}
+
+impl Totals {
+    fn add(&mut self, file: &SourceFile, outcome: Outcome, schema: &SchemaRef) {
+        for (field, n) in schema.fields().iter().zip(&outcome.counts.values_rejected) {
+            if *n > 0 {
+                *self
+                    .values_rejected
+                    .entry(field.name().clone())
+                    .or_default() += n;
+            }
+        }
+        for (key, n) in &outcome.unknown {
+            *self.unknown_keys.entry(key.clone()).or_default() += n;
+        }
+        self.reports.push(SourceReport {
+            file: file.clone(),
+            rows_in: outcome.counts.rows_in,
+            rows_out: outcome.counts.rows_out,
+            rows_rejected: outcome.counts.rows_rejected,
+            bytes_json: outcome.bytes_json,
+            error: outcome.error,
+            empty: outcome.empty,
+        });
+    }
+}
+
+/// What every file's decoder needs.
+struct Plan {
+    store: Arc<dyn ObjectStore>,
+    schema: SchemaRef,
+    enricher: Enricher,
+    batch_rows: usize,
+}
+
+pub(crate) async fn run(
+    c: &Compaction,
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+) -> Result<CompactionSummary> {
+    let started = Instant::now();
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let files = SourceSpec::parse(&c.pattern)?.list(&c.store).await?;
+    let mut reporter = Reporter::new(c.progress.clone(), started, files.len());
+
+    let (schema, infer_duration) = match &c.schema {
+        Some(registered) => (registered.arrow_schema(), None),
+        None => {
+            let t = Instant::now();
+            reporter.phase(Phase::Infer);
+            let inferred = infer(&c.store, &files, c.concurrency, &mut reporter).await;
+            (inferred.schema(), Some(t.elapsed()))
+        }
+    };
+    let decoded = Arc::clone(Decoder::new(&schema, 0).schema());
+    let enricher = Enricher::new(&decoded, &c.enrichments)?;
+    let options = write_options(c, enricher.schema());
+    let plan = Arc::new(Plan {
+        store: Arc::clone(&c.store),
+        schema,
+        enricher,
+        batch_rows: c.batch_rows,
+    });
+
+    let rejects_path = c
+        .rejects_path
+        .clone()
+        .unwrap_or_else(|| format!("{table}/_rejects/{run_id}.ndjson"));
+    let mut rejects = RejectWriter::new(
+        Arc::clone(engine.object_store()),
+        engine.to_string(),
+        &rejects_path,
+        &run_id,
+    );
+
+    let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(2);
+    let rows = RecordBatchStream::new(
+        Arc::clone(plan.enricher.schema()),
+        futures::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|b| (b, rx)) }),
+    );
+    let write = tokio::spawn({
+        let (engine, table) = (engine.clone(), table.clone());
+        async move { write_output(&engine, &table, rows, options).await }
+    });
+
+    reporter.phase(Phase::Compact);
+    let mut totals = Totals::default();
+    let fed = feed(
+        &plan,
+        &files,
+        c.concurrency,
+        &tx,
+        &mut rejects,
+        &mut reporter,
+        &mut totals,
+    )
+    .await;
+    if fed.is_err() {
+        // Makes the write fail, which removes what it already wrote.
+        let _ = tx
+            .send(Err(Error::config("the compaction's input failed")))
+            .await;
+    }
+    drop(tx);
+    let written = match write.await {
+        Ok(written) => written,
+        Err(join) => Err(Error::Config {
+            message: "the compaction's write task failed".into(),
+            source: Some(Box::new(join)),
+        }),
+    };
+    let receipt = match (fed, written) {
+        (Ok(()), Ok(receipt)) => receipt,
+        (Err(e), _) | (Ok(()), Err(e)) => {
+            rejects.abort().await;
+            return Err(e);
+        }
+    };
+    let rejects_written = rejects.count();
+    let rejects_path = rejects.finish().await?;
+
+    let reports = &totals.reports;
+    let sum = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
+    let summary = CompactionSummary {
+        run_id,
+        files: files.len(),
+        files_failed: reports.iter().filter(|r| r.error.is_some()).count(),
+        files_empty: reports.iter().filter(|r| r.empty).count(),
+        rows_in: sum(|r| r.rows_in),
+        rows_out: sum(|r| r.rows_out),
+        rows_rejected: sum(|r| r.rows_rejected),
+        bytes_in: sum(|r| r.file.size),
+        bytes_json: sum(|r| r.bytes_json),
+        bytes_out: receipt.bytes,
+        duration: started.elapsed(),
+        infer_duration,
+        schema: Arc::clone(&plan.schema),
+        inferred: c.schema.is_none(),
+        output: receipt.files,
+        values_rejected: totals.values_rejected,
+        unknown_keys: totals.unknown_keys,
+        sources: totals.reports,
+        rejects_path,
+        rejects: rejects_written,
+    };
+    reporter.progress.bytes_out = summary.bytes_out;
+    reporter.phase(Phase::Done);
+    reporter.report();
+    tracing::info!(
+        target: "parquet_storage::compact",
+        run_id = %summary.run_id,
+        files = summary.files,
+        rows_in = summary.rows_in,
+        rows_out = summary.rows_out,
+        rows_rejected = summary.rows_rejected,
+        bytes_out = summary.bytes_out,
+        seconds = summary.duration.as_secs_f64(),
+        "compaction finished"
+    );
+    Ok(summary)
+}
+
+/// The write options of the run: the caller's, with the default partitioning when they
+/// name none, and the registry schema when it covers every output column.
+fn write_options(c: &Compaction, output: &SchemaRef) -> WriteOptions {
+    let mut options = c.options.clone();
+    if options.partition_by().is_empty()
+        && DEFAULT_PARTITION_COLUMNS
+            .iter()
+            .all(|name| output.field_with_name(name).is_ok())
+    {
+        options = options.with_partition_by(DEFAULT_PARTITION_COLUMNS.map(PartitionField::column));
+    }
+    if let Some(registered) = &c.schema {
+        let declared = registered.arrow_schema();
+        if output
+            .fields()
+            .iter()
+            .all(|f| declared.field_with_name(f.name()).is_ok())
+        {
+            options = options.with_schema(Arc::clone(registered));
+        }
+    }
+    options
+}
+
+/// The inference pass: every file read once, types only, merged in path order.
+async fn infer(
+    store: &Arc<dyn ObjectStore>,
+    files: &[SourceFile],
+    concurrency: usize,
+    reporter: &mut Reporter,
+) -> Inferred {
+    let mut passes = futures::stream::iter(files)
+        .map(|file| {
+            let reader = source::open(store, file);
+            tokio::task::spawn_blocking(move || infer_file(reader))
+        })
+        .buffered(concurrency);
+    let mut all = Inferred::default();
+    let mut done = 0;
+    while let Some(pass) = passes.next().await {
+        let file = &files[done];
+        done += 1;
+        let p = &mut reporter.progress;
+        p.files_done = done;
+        p.bytes_in += file.size;
+        // A decoder that panicked tells nothing; the decode pass reports the file.
+        if let Ok((types, rows, bytes)) = pass {
+            all.merge(&types);
+            p.rows += rows;
+            p.bytes_json += bytes;
+        }
+        reporter.report();
+    }
+    all
+}
+
+/// Types of one file's lines; stops quietly where the file cannot be read further.
+fn infer_file(raw: impl Read + Send) -> (Inferred, u64, u64) {
+    let mut types = Inferred::default();
+    let mut rows = 0;
+    let mut bytes = 0;
+    if let Ok(mut text) = source::json_text(raw) {
+        let read = source::for_each_line(&mut text, |_, line| {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                rows += 1;
+                types.add_line(line);
+            }
+            true
+        });
+        bytes = read.unwrap_or_default();
+    }
+    (types, rows, bytes)
+}
+
+/// Decodes every file, `concurrency` at once, and hands their events on in path order.
+async fn feed(
+    plan: &Arc<Plan>,
+    files: &[SourceFile],
+    concurrency: usize,
+    tx: &mpsc::Sender<Result<RecordBatch>>,
+    rejects: &mut RejectWriter,
+    reporter: &mut Reporter,
+    totals: &mut Totals,
+) -> Result<()> {
+    let (order_tx, mut order_rx) = mpsc::channel(concurrency);
+    let producer = tokio::spawn({
+        let (plan, files) = (Arc::clone(plan), files.to_vec());
+        let permits = Arc::new(Semaphore::new(concurrency));
+        async move {
+            for file in files {
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    return;
+                };
+                let events = start_file(&plan, file, permit);
+                if order_tx.send(events).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let outcome = async {
+        for file in files {
+            let Some(mut events) = order_rx.recv().await else {
+                break;
+            };
+            let mut outcome = None;
+            while let Some(event) = events.recv().await {
+                match event {
+                    Event::Batch(batch) => {
+                        if tx.send(Ok(batch)).await.is_err() {
+                            // The write failed; its error is the run's.
+                            return Ok(());
+                        }
+                    }
+                    Event::Rejects(list) => rejects.write(&list).await?,
+                    Event::Done(done) => outcome = Some(done),
+                }
+            }
+            let outcome = match outcome {
+                Some(outcome) => outcome,
+                None => {
+                    let reason = "the decoder stopped without finishing the file".to_string();
+                    rejects
+                        .write(&[Reject::file(&file.path, None, reason.clone())])
+                        .await?;
+                    Outcome {
+                        counts: Counts::default(),
+                        bytes_json: 0,
+                        error: Some(reason),
+                        empty: false,
+                        unknown: Vec::new(),
+                    }
+                }
+            };
+            let p = &mut reporter.progress;
+            p.files_done += 1;
+            p.rows += outcome.counts.rows_in;
+            p.rows_rejected += outcome.counts.rows_rejected;
+            p.bytes_in += file.size;
+            p.bytes_json += outcome.bytes_json;
+            reporter.report();
+            totals.add(file, outcome, &plan.schema);
+        }
+        Ok(())
+    }
+    .await;
+    producer.abort();
+    outcome
+}
+
+/// Starts downloading and decoding `file`; its events come on the returned channel.
+fn start_file(
+    plan: &Arc<Plan>,
+    file: SourceFile,
+    permit: OwnedSemaphorePermit,
+) -> mpsc::Receiver<Event> {
+    let (tx, rx) = mpsc::channel(EVENTS_IN_FLIGHT);
+    let reader = source::open(&plan.store, &file);
+    let plan = Arc::clone(plan);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        decode_file(&plan, &file, reader, |event| {
+            tx.blocking_send(event).is_ok()
+        });
+    });
+    rx
+}
+
+/// Decodes one file, sending batches and rejects as they come and its outcome last;
+/// stops early when `send` says the consumer is gone.
+fn decode_file(
+    plan: &Plan,
+    file: &SourceFile,
+    raw: impl Read + Send,
+    mut send: impl FnMut(Event) -> bool,
+) {
+    let mut decoder = Decoder::new(&plan.schema, plan.batch_rows);
+    decoder.start_file(&file.path);
+    let values = plan.enricher.file_values(&file.relative);
+    let mut failure: Option<Error> = None;
+    let mut gone = false;
+    let mut flush = |decoder: &mut Decoder, send: &mut dyn FnMut(Event) -> bool| -> bool {
+        let batch = match decoder.flush() {
+            Ok(batch) => batch,
+            Err(e) => {
+                failure = Some(e);
+                return false;
+            }
+        };
+        let rejects = decoder.take_rejects();
+        if !rejects.is_empty() && !send(Event::Rejects(rejects)) {
+            return false;
+        }
+        if let Some(batch) = batch {
+            match plan.enricher.apply(&batch, &values) {
+                Ok(enriched) => return send(Event::Batch(enriched)),
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    let read = match source::json_text(raw) {
+        Ok(mut text) => source::for_each_line(&mut text, |number, line| {
+            decoder.line(number, line);
+            if decoder.buffered_rows() >= plan.batch_rows && !flush(&mut decoder, &mut send) {
+                gone = true;
+                return false;
+            }
+            true
+        }),
+        Err(e) => Err((1, e)),
+    };
+    if gone {
+        return;
+    }
+    let finished = flush(&mut decoder, &mut send);
+    let assembly = failure.map(|e| format!("could not assemble rows: {e}"));
+    if !finished && assembly.is_none() {
+        return;
+    }
+    let counts = decoder.counts().clone();
+    let (bytes_json, error) = match read {
+        Ok(bytes) => (bytes, assembly),
+        Err((line, e)) => (0, Some(format!("unreadable from line {line} on: {e}"))),
+    };
+    let empty = error.is_none() && counts.rows_in == 0;
+    let file_reject = match (&error, empty) {
+        (Some(reason), _) => Some(Reject::file(&file.path, None, reason.clone())),
+        (None, true) => Some(Reject::file(
+            &file.path,
+            None,
+            if bytes_json == 0 {
+                "empty file (no bytes)".into()
+            } else {
+                "no JSON lines (blank lines only)".into()
+            },
+        )),
+        _ => None,
+    };
+    if let Some(reject) = file_reject
+        && !send(Event::Rejects(vec![reject]))
+    {
+        return;
+    }
+    let mut counts = counts;
+    let names: Vec<String> = decoder.column_names().map(str::to_string).collect();
+    counts.values_rejected.resize(names.len(), 0);
+    let unknown = decoder
+        .unknown_keys()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+    send(Event::Done(Outcome {
+        counts,
+        bytes_json,
+        error,
+        empty,
+        unknown,
+    }));
+}

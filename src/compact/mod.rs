@@ -1,0 +1,279 @@
+//! Compaction of many small NDJSON / NDJSON.gz files into large partitioned Parquet
+//! files, with schema drift, dirty values and enrichment.
+//!
+//! [`Compaction`] lists a prefix or glob on any object store, reads each object (gzip
+//! is recognised by its magic bytes), decodes its lines into Arrow under a registry
+//! schema or one inferred from all files, adds [`Enrichment`] columns, and writes the
+//! rows through the engine's partitioned writer. Dirty data never stops a run: lines
+//! that are not JSON objects and values that do not fit their column go to a rejects
+//! file ([`Reject`]), and the [`CompactionSummary`] accounts for every line
+//! (`rows_in == rows_out + rows_rejected`). See `docs/compaction.md`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use object_store::{ObjectStoreExt, PutPayload, path::Path};
+//! use parquet_storage::compact::{Compaction, Enrichment};
+//! use parquet_storage::{ObjectStoreEngine, TablePath};
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = ObjectStoreEngine::memory();
+//! let store = Arc::clone(engine.object_store());
+//! let lines = "{\"unit\": \"a\", \"t\": 1730736000, \"v\": 1}\n{\"unit\": \"b\", \"t\": 1730736001, \"v\": \"N/A\"}\n{\"unit\":";
+//! store.put(&Path::from("raw/site1/x.ndjson"), PutPayload::from(lines)).await?;
+//!
+//! let summary = Compaction::ndjson(store, "raw/*/*.ndjson")
+//!     .with_enrichment(Enrichment::path_segment("site", 0))
+//!     .with_enrichment(Enrichment::date_of("day", "t", chrono::TimeDelta::hours(8)))
+//!     .run(&engine, &TablePath::new("telemetry")?)
+//!     .await?;
+//! assert_eq!((summary.rows_in, summary.rows_out, summary.rows_rejected), (3, 2, 1));
+//! // "N/A" next to an integer: the column is inferred as text, nothing is lost.
+//! assert_eq!(summary.schema.field_with_name("v")?.data_type(), &arrow_schema::DataType::Utf8);
+//! # Ok(())
+//! # }
+//! ```
+
+mod decode;
+mod enrich;
+mod infer;
+mod ingest;
+mod json;
+mod progress;
+#[cfg(test)]
+mod properties;
+mod rejects;
+mod source;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_schema::SchemaRef;
+use object_store::ObjectStore;
+
+pub use enrich::Enrichment;
+pub use infer::JsonType;
+pub use progress::{Phase, Progress};
+pub use rejects::Reject;
+pub use source::SourceFile;
+
+use crate::engine::WrittenFile;
+use crate::error::Result;
+use crate::naming::TablePath;
+use crate::partition::PartitionField;
+use crate::schema::TableSchema;
+use crate::store::ObjectStoreEngine;
+use crate::write::WriteOptions;
+
+/// Default target size of a compacted file: 200 MB.
+pub const DEFAULT_COMPACTION_TARGET_FILE_SIZE: u64 = 200 * 1024 * 1024;
+/// Default rows per row group of a compaction. Rows are sorted per row group, and a
+/// row group is held in memory until it is encoded, so this bounds memory per open
+/// partition.
+pub const DEFAULT_COMPACTION_ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Default rows per decoded batch.
+pub const DEFAULT_BATCH_ROWS: usize = 8192;
+/// Columns partitioned by, in this order, when the caller names none and the output
+/// has them all (as enrichments or source columns).
+pub const DEFAULT_PARTITION_COLUMNS: [&str; 2] = ["hiveperiod", "district"];
+
+/// A compaction of NDJSON sources into a table. Build with [`Compaction::ndjson`], set
+/// options with `with_*`, then [`run`](Self::run).
+#[derive(Clone)]
+pub struct Compaction {
+    store: Arc<dyn ObjectStore>,
+    pattern: String,
+    schema: Option<Arc<TableSchema>>,
+    enrichments: Vec<Enrichment>,
+    options: WriteOptions,
+    rejects_path: Option<String>,
+    batch_rows: usize,
+    concurrency: usize,
+    progress: Option<progress::Callback>,
+}
+
+impl fmt::Debug for Compaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compaction")
+            .field("store", &self.store.to_string())
+            .field("pattern", &self.pattern)
+            .field("schema", &self.schema.as_ref().map(|s| s.name()))
+            .field("enrichments", &self.enrichments)
+            .field("options", &self.options)
+            .field("rejects_path", &self.rejects_path)
+            .field("batch_rows", &self.batch_rows)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Compaction {
+    /// Compacts the NDJSON, NDJSON.gz or JSON-lines objects of `store` that `pattern`
+    /// names: a prefix (`raw/2024`, every object below it) or a glob (`raw/*/*/*.gz`,
+    /// `raw/**/*.gz`; `*` stays within one path segment). The part before the first
+    /// glob segment is the source root that paths are taken relative to. Objects whose
+    /// relative path has a segment starting with `_` or `.` are skipped.
+    pub fn ndjson(store: Arc<dyn ObjectStore>, pattern: impl Into<String>) -> Self {
+        Compaction {
+            store,
+            pattern: pattern.into(),
+            schema: None,
+            enrichments: Vec::new(),
+            options: WriteOptions::default()
+                .with_target_file_size(Some(DEFAULT_COMPACTION_TARGET_FILE_SIZE))
+                .with_max_row_group_rows(DEFAULT_COMPACTION_ROW_GROUP_ROWS),
+            rejects_path: None,
+            batch_rows: DEFAULT_BATCH_ROWS,
+            concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            progress: None,
+        }
+    }
+
+    /// Decodes straight into registry schema `schema` instead of inferring one: keys
+    /// that are not columns are counted ([`CompactionSummary::unknown_keys`]), values
+    /// that do not fit are rejected. When the schema also declares every enrichment
+    /// column, the write validates against it and records it in each file.
+    pub fn with_schema(mut self, schema: Arc<TableSchema>) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Adds a computed column (after the source columns, in the order added).
+    pub fn with_enrichment(mut self, enrichment: Enrichment) -> Self {
+        self.enrichments.push(enrichment);
+        self
+    }
+
+    /// Partitions the output (default: [`DEFAULT_PARTITION_COLUMNS`] when the output
+    /// has them, else none).
+    pub fn with_partition_by(mut self, fields: impl IntoIterator<Item = PartitionField>) -> Self {
+        self.options = self.options.with_partition_by(fields);
+        self
+    }
+
+    /// Sorts rows by these columns within each row group (default: no sort).
+    pub fn with_sort_by<I: IntoIterator<Item = S>, S: Into<String>>(mut self, columns: I) -> Self {
+        self.options = self.options.with_sort_by(columns);
+        self
+    }
+
+    /// Target size of each output file (default [`DEFAULT_COMPACTION_TARGET_FILE_SIZE`]);
+    /// a partition rolls to a new file beyond it.
+    pub fn with_target_file_size(mut self, bytes: Option<u64>) -> Self {
+        self.options = self.options.with_target_file_size(bytes);
+        self
+    }
+
+    /// Replaces the write options (compression, row groups, memory budget, ...); set
+    /// partitioning, sorting and file size after this call, or in `options`.
+    pub fn with_write_options(mut self, options: WriteOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Where rejects go, relative to the destination engine's root (default
+    /// `{table}/_rejects/{run_id}.ndjson`, hidden from readers of the table).
+    pub fn with_rejects_path(mut self, path: impl Into<String>) -> Self {
+        self.rejects_path = Some(path.into());
+        self
+    }
+
+    /// Rows per decoded batch (default [`DEFAULT_BATCH_ROWS`]).
+    pub fn with_batch_rows(mut self, rows: usize) -> Self {
+        self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Files downloaded and decoded at once (default: the number of cores).
+    pub fn with_concurrency(mut self, files: usize) -> Self {
+        self.concurrency = files.max(1);
+        self
+    }
+
+    /// Calls `callback` with a [`Progress`] snapshot after each file and at the end.
+    pub fn on_progress(mut self, callback: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Runs the compaction into `table` of `engine` and says what it did. Dirty data,
+    /// unreadable, corrupt or empty sources do not fail it (see the summary); failing
+    /// to list the sources, a bad configuration or a failed write do, and then no output
+    /// file is left behind.
+    pub async fn run(
+        &self,
+        engine: &ObjectStoreEngine,
+        table: &TablePath,
+    ) -> Result<CompactionSummary> {
+        ingest::run(self, engine, table).await
+    }
+}
+
+/// What happened to one source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SourceReport {
+    /// The object, as listed (path, size, entity tag, modification time).
+    pub file: SourceFile,
+    /// Non-blank lines read.
+    pub rows_in: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// Lines rejected.
+    pub rows_rejected: u64,
+    /// Decompressed bytes read.
+    pub bytes_json: u64,
+    /// Why the file could not be read to its end (rows before the problem are kept).
+    pub error: Option<String>,
+    /// Whether the file had no lines (zero bytes, or blank lines only).
+    pub empty: bool,
+}
+
+/// What a compaction did.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CompactionSummary {
+    /// This run's id (a UUIDv7), also in every reject record.
+    pub run_id: String,
+    /// Source files listed.
+    pub files: usize,
+    /// Files that could not be read to their end (corrupt gzip, failed download).
+    pub files_failed: usize,
+    /// Files with no lines (zero bytes, or blank lines only).
+    pub files_empty: usize,
+    /// Non-blank lines read.
+    pub rows_in: u64,
+    /// Rows written.
+    pub rows_out: u64,
+    /// Lines rejected whole (not JSON objects, or a `NOT NULL` column without a value).
+    pub rows_rejected: u64,
+    /// Values rejected (set to null in their row), per column.
+    pub values_rejected: BTreeMap<String, u64>,
+    /// Keys that are not columns of a given schema, with how often they came.
+    pub unknown_keys: BTreeMap<String, u64>,
+    /// Stored bytes of the sources (compressed for gzip).
+    pub bytes_in: u64,
+    /// Decompressed JSON bytes.
+    pub bytes_json: u64,
+    /// Parquet bytes written.
+    pub bytes_out: u64,
+    /// Wall time of the whole run.
+    pub duration: Duration,
+    /// Wall time of the inference pass (none with a given schema).
+    pub infer_duration: Option<Duration>,
+    /// The schema the sources were decoded into: the given one, or the inferred one.
+    pub schema: SchemaRef,
+    /// Whether [`schema`](Self::schema) was inferred.
+    pub inferred: bool,
+    /// The files written.
+    pub output: Vec<WrittenFile>,
+    /// Every source file, in path order, with what happened to it.
+    pub sources: Vec<SourceReport>,
+    /// Where the rejects are, relative to the destination's root; `None` when nothing
+    /// was rejected.
+    pub rejects_path: Option<String>,
+    /// Reject records written (lines, values and files).
+    pub rejects: u64,
+}

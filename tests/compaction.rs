@@ -1,0 +1,530 @@
+//! Compaction of NDJSON / NDJSON.gz sources, run against memory, local disk and the
+//! in-process S3 server of the conformance suite: sources are put into the backend,
+//! compacted into a table on the same backend, and read back with the crate's scan.
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::RecordBatch;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int64Type};
+use arrow_schema::DataType;
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet_storage::compact::{Compaction, CompactionSummary, Enrichment, Phase, Progress};
+use parquet_storage::partition::PartitionField;
+use parquet_storage::schema::{ColumnDef, SchemaRegistry, TableDef};
+use parquet_storage::{ScanOptions, StorageEngine, StorageEngineExt, WriteOptions};
+use support::{Backend, Kind, table};
+
+per_backend!(
+    fields_appearing_vanishing_and_moving_unify_by_name,
+    type_flips_widen_to_float_or_text,
+    registry_schema_rejects_misfits_with_raw_text,
+    malformed_and_truncated_lines_are_rejected_with_exact_line_numbers,
+    empty_zero_byte_and_wrong_gzip_files_do_not_stop_the_run,
+    enrichment_and_default_partition_layout,
+    rows_are_sorted_within_a_file,
+    partitions_roll_at_the_target_size,
+    progress_reaches_done_with_every_file,
+);
+
+// ---------------------------------------------------------------------------------------
+// helpers
+
+fn gz(text: &str) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).unwrap();
+    encoder.finish().unwrap()
+}
+
+async fn put(backend: &Backend, path: &str, bytes: impl Into<Vec<u8>>) {
+    backend
+        .store()
+        .put(&Path::from(path), PutPayload::from(bytes.into()))
+        .await
+        .unwrap();
+}
+
+/// The whole table as one batch, partition columns included.
+async fn read_back(backend: &Backend, name: &str) -> RecordBatch {
+    let batches = backend
+        .engine
+        .read_all(&table(name), ScanOptions::default())
+        .await
+        .unwrap();
+    arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap()
+}
+
+/// The reject records of a run.
+async fn rejects(backend: &Backend, summary: &CompactionSummary) -> Vec<serde_json::Value> {
+    let Some(path) = &summary.rejects_path else {
+        return Vec::new();
+    };
+    let bytes = backend
+        .store()
+        .get(&Path::from(path.as_str()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::str::from_utf8(&bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn accounted(summary: &CompactionSummary) {
+    assert_eq!(
+        summary.rows_in,
+        summary.rows_out + summary.rows_rejected,
+        "rows in = rows out + rejected: {summary:?}"
+    );
+    assert_eq!(
+        summary.output.iter().map(|f| f.rows).sum::<u64>(),
+        summary.rows_out
+    );
+}
+
+fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let array = batch.column_by_name(column).unwrap();
+    let text = arrow_cast::cast(array, &DataType::Utf8).unwrap();
+    text.as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, column: &str) -> Vec<Option<i64>> {
+    let array = batch.column_by_name(column).unwrap();
+    array.as_primitive::<Int64Type>().iter().collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// checks
+
+async fn fields_appearing_vanishing_and_moving_unify_by_name(backend: &Backend) {
+    put(
+        backend,
+        "src/a.ndjson",
+        "{\"id\": 1, \"x\": 10}\n{\"id\": 2, \"x\": 20}\n",
+    )
+    .await;
+    // `x` vanishes and moves behind a new key; `y` appears.
+    put(
+        backend,
+        "src/b.ndjson.gz",
+        gz("{\"y\": \"new\", \"id\": 3}\n"),
+    )
+    .await;
+    put(
+        backend,
+        "src/c.json",
+        "{\"x\": 40, \"y\": \"z\", \"id\": 4}",
+    )
+    .await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    let names: Vec<&str> = summary
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["id", "x", "y"]);
+    assert_eq!(
+        (summary.files, summary.rows_out, summary.rejects),
+        (3, 4, 0)
+    );
+    let batch = read_back(backend, "t").await;
+    assert_eq!(ints(&batch, "id"), [Some(1), Some(2), Some(3), Some(4)]);
+    assert_eq!(ints(&batch, "x"), [Some(10), Some(20), None, Some(40)]);
+    assert_eq!(
+        strings(&batch, "y"),
+        [None, None, Some("new".into()), Some("z".into())]
+    );
+}
+
+async fn type_flips_widen_to_float_or_text(backend: &Backend) {
+    put(
+        backend,
+        "src/1.ndjson",
+        "{\"n\": 1, \"f\": 1, \"o\": {\"k\": [1, 2]}}\n{\"n\": \"N/A\", \"f\": 2.5, \"o\": null}\n",
+    )
+    .await;
+    put(
+        backend,
+        "src/2.ndjson",
+        "{\"n\": \"12\", \"f\": -3, \"o\": [true]}\n",
+    )
+    .await;
+    let summary = Compaction::ndjson(backend.store(), "src/*.ndjson")
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    let ty = |n: &str| {
+        summary
+            .schema
+            .field_with_name(n)
+            .unwrap()
+            .data_type()
+            .clone()
+    };
+    assert_eq!(
+        (ty("n"), ty("f"), ty("o")),
+        (DataType::Utf8, DataType::Float64, DataType::Utf8)
+    );
+    assert!(summary.values_rejected.is_empty());
+    let batch = read_back(backend, "t").await;
+    // Numbers keep their text, strings their content, objects and arrays their JSON.
+    assert_eq!(
+        strings(&batch, "n"),
+        [Some("1".into()), Some("N/A".into()), Some("12".into())]
+    );
+    let f: Vec<_> = batch
+        .column_by_name("f")
+        .unwrap()
+        .as_primitive::<Float64Type>()
+        .iter()
+        .collect();
+    assert_eq!(f, [Some(1.0), Some(2.5), Some(-3.0)]);
+    assert_eq!(
+        strings(&batch, "o"),
+        [Some("{\"k\": [1, 2]}".into()), None, Some("[true]".into())]
+    );
+}
+
+async fn registry_schema_rejects_misfits_with_raw_text(backend: &Backend) {
+    let mut registry = SchemaRegistry::new(Default::default());
+    let schema = registry
+        .register(
+            TableDef::new("counts", 1)
+                .with_column(ColumnDef::new("unit", "text").unwrap().not_null())
+                .with_column(ColumnDef::new("n", "bigint").unwrap())
+                .with_column(ColumnDef::new("v", "double precision").unwrap()),
+        )
+        .unwrap();
+    let lines = [
+        r#"{"unit": "a", "n": 1, "v": 0.5}"#,
+        r#"{"unit": "b", "n": "N/A", "v": 1}"#,
+        r#"{"unit": "c", "n": "12", "extra": true}"#,
+        r#"{"n": 3}"#,
+        r#"{"unit": "e", "n": 1.5, "v": "x"}"#,
+    ];
+    put(backend, "src/f.ndjson.gz", gz(&lines.join("\n"))).await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .with_schema(schema)
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    assert!(!summary.inferred);
+    assert_eq!(
+        (summary.rows_in, summary.rows_out, summary.rows_rejected),
+        (5, 4, 1)
+    );
+    assert_eq!(summary.values_rejected.get("n"), Some(&2));
+    assert_eq!(summary.values_rejected.get("v"), Some(&1));
+    assert_eq!(summary.unknown_keys.get("extra"), Some(&1));
+    let batch = read_back(backend, "t").await;
+    assert_eq!(ints(&batch, "n"), [Some(1), None, Some(12), None]);
+    let got: Vec<_> = rejects(backend, &summary)
+        .await
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r["source_file"], "src/f.ndjson.gz");
+            assert_eq!(r["run_id"], summary.run_id.as_str());
+            (r["line"].as_u64(), r["column"].clone(), r["value"].clone())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(2), "n".into(), "\"N/A\"".into()),
+            (Some(4), serde_json::Value::Null, r#"{"n": 3}"#.into()),
+            (Some(5), "n".into(), "1.5".into()),
+            (Some(5), "v".into(), "\"x\"".into()),
+        ]
+    );
+}
+
+async fn malformed_and_truncated_lines_are_rejected_with_exact_line_numbers(backend: &Backend) {
+    let text = [
+        r#"{"k": 1, "s": "a"}"#,
+        r#"{"k": 2, "s": "tru"#,
+        "",
+        r#"{"k": 4 "s": "b"}"#,
+        "[1, 2]",
+        r#"{"k": 6, "s": "c"}"#,
+        r#"{"k": 7, "#,
+    ]
+    .join("\r\n");
+    put(backend, "src/x.txt.gz", gz(&text)).await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    assert_eq!(
+        (summary.rows_in, summary.rows_out, summary.rows_rejected),
+        (6, 2, 4)
+    );
+    let batch = read_back(backend, "t").await;
+    assert_eq!(ints(&batch, "k"), [Some(1), Some(6)]);
+    let records = rejects(backend, &summary).await;
+    let lines: Vec<_> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 4, 5, 7]);
+    assert!(
+        records[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("truncated")
+    );
+    assert!(
+        records[1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("malformed")
+    );
+    assert!(
+        records[2]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a JSON object")
+    );
+    assert_eq!(records[3]["value"], r#"{"k": 7, "#);
+    assert!(records.iter().all(|r| r["column"].is_null()));
+}
+
+async fn empty_zero_byte_and_wrong_gzip_files_do_not_stop_the_run(backend: &Backend) {
+    put(backend, "src/0-empty.gz", Vec::new()).await;
+    put(backend, "src/1-blank.ndjson", "\n  \n").await;
+    let mut broken = vec![0x1f, 0x8b];
+    broken.extend_from_slice(b"definitely not deflate data");
+    put(backend, "src/2-wrong-header.gz", broken).await;
+    let mut cut = gz("{\"a\": 1}\n{\"a\": 2}\n");
+    cut.truncate(cut.len() - 6); // the trailer and a bit of the data are missing
+    put(backend, "src/3-cut.gz", cut).await;
+    put(backend, "src/4-good.gz", gz("{\"a\": 3}\n")).await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    assert_eq!(summary.files, 5);
+    assert_eq!((summary.files_empty, summary.files_failed), (2, 2));
+    let batch = read_back(backend, "t").await;
+    assert!(ints(&batch, "a").contains(&Some(3)));
+    let by_file: Vec<(String, bool)> = rejects(backend, &summary)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["source_file"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().is_empty(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = by_file.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "src/0-empty.gz",
+            "src/1-blank.ndjson",
+            "src/2-wrong-header.gz",
+            "src/3-cut.gz"
+        ]
+    );
+    assert!(by_file.iter().all(|(_, empty_reason)| !empty_reason));
+    let reports = &summary.sources;
+    assert!(reports[2].error.as_deref().unwrap().contains("line 1"));
+    assert!(reports[4].error.is_none() && reports[4].rows_out == 1);
+}
+
+/// unitno, dstrct_code, hiveperiod (days), source_file.
+type EnrichedRow = (Option<String>, Option<String>, i32, Option<String>);
+
+async fn enrichment_and_default_partition_layout(backend: &Backend) {
+    // 2024-11-04T15:59:59Z is 23:59:59 at UTC+8; a second later is the 5th there.
+    put(
+        backend,
+        "fleet/BRCB/dev1/2024110415/2024110415.txt.gz",
+        gz("{\"unitno\": \"HT1\", \"heartbeat\": 1730735999}\n{\"unitno\": \"HT1\", \"heartbeat\": 1730736000}\n"),
+    )
+    .await;
+    put(
+        backend,
+        "fleet/BRCG/dev2/2024110415/2024110415.txt.gz",
+        gz("{\"heartbeat\": 1730736001, \"unitno\": \"HT2\"}\n"),
+    )
+    .await;
+    put(backend, "fleet/manifest.json", "{}").await;
+    let summary = Compaction::ndjson(backend.store(), "fleet/*/*/*/*.txt.gz")
+        .with_enrichment(Enrichment::path_segment("dstrct_code", 0))
+        .with_enrichment(Enrichment::path_segment("district", 0))
+        .with_enrichment(Enrichment::date_of(
+            "hiveperiod",
+            "heartbeat",
+            chrono::TimeDelta::hours(8),
+        ))
+        .with_enrichment(Enrichment::source_file("source_file"))
+        .run(&backend.engine, &table("out"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    assert_eq!(summary.files, 2, "the manifest does not match the glob");
+    let mut dirs: Vec<String> = summary
+        .output
+        .iter()
+        .map(|f| {
+            let rest = f.path.strip_prefix("out/").unwrap();
+            rest[..rest.rfind('/').unwrap()].to_string()
+        })
+        .collect();
+    dirs.sort();
+    assert_eq!(
+        dirs,
+        [
+            "hiveperiod=2024-11-04/district=BRCB",
+            "hiveperiod=2024-11-05/district=BRCB",
+            "hiveperiod=2024-11-05/district=BRCG"
+        ]
+    );
+    let batch = read_back(backend, "out").await;
+    let mut rows: Vec<EnrichedRow> = (0..batch.num_rows())
+        .map(|i| {
+            (
+                strings(&batch, "unitno")[i].clone(),
+                strings(&batch, "dstrct_code")[i].clone(),
+                batch
+                    .column_by_name("hiveperiod")
+                    .unwrap()
+                    .as_primitive::<Date32Type>()
+                    .value(i),
+                strings(&batch, "source_file")[i].clone(),
+            )
+        })
+        .collect();
+    rows.sort();
+    let file1 = Some("BRCB/dev1/2024110415/2024110415.txt.gz".to_string());
+    let file2 = Some("BRCG/dev2/2024110415/2024110415.txt.gz".to_string());
+    assert_eq!(
+        rows,
+        [
+            (
+                Some("HT1".into()),
+                Some("BRCB".into()),
+                20031,
+                file1.clone()
+            ),
+            (Some("HT1".into()), Some("BRCB".into()), 20032, file1),
+            (Some("HT2".into()), Some("BRCG".into()), 20032, file2),
+        ]
+    );
+}
+
+async fn rows_are_sorted_within_a_file(backend: &Backend) {
+    let lines: Vec<String> = (0..200)
+        .map(|i| {
+            let unit = ["c", "a", "b"][i % 3];
+            format!("{{\"unitno\": \"{unit}\", \"heartbeat\": {}}}", 1000 - i)
+        })
+        .collect();
+    put(backend, "src/1.ndjson", lines[..100].join("\n")).await;
+    put(backend, "src/2.ndjson", lines[100..].join("\n")).await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .with_sort_by(["unitno", "heartbeat"])
+        .with_batch_rows(16)
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    assert_eq!(summary.output.len(), 1);
+    let batch = read_back(backend, "t").await;
+    let keys: Vec<(String, i64)> = strings(&batch, "unitno")
+        .into_iter()
+        .zip(ints(&batch, "heartbeat"))
+        .map(|(u, h)| (u.unwrap(), h.unwrap()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys.len(), 200);
+    assert_eq!(keys, sorted);
+}
+
+async fn partitions_roll_at_the_target_size(backend: &Backend) {
+    let lines: Vec<String> = (0..1000)
+        .map(|i| format!("{{\"part\": \"p{}\", \"i\": {i}}}", i % 2))
+        .collect();
+    put(backend, "src/1.ndjson", lines.join("\n")).await;
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .with_write_options(WriteOptions::default().with_max_row_group_rows(100))
+        .with_partition_by([PartitionField::column("part")])
+        .with_batch_rows(100)
+        .with_target_file_size(Some(1))
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    accounted(&summary);
+    // A file is closed once it passes the target, which here is after every part of a
+    // batch: 10 batches of 100 rows, 50 per partition each.
+    assert_eq!(summary.output.len(), 20);
+    assert!(summary.output.iter().all(|f| f.rows == 50));
+    let info = backend.engine.table_info(&table("t"), None).await.unwrap();
+    assert_eq!(
+        (info.files, info.rows, info.partitions.len()),
+        (20, 1000, 2)
+    );
+}
+
+async fn progress_reaches_done_with_every_file(backend: &Backend) {
+    for i in 0..3 {
+        put(
+            backend,
+            &format!("src/{i}.ndjson"),
+            "{\"a\": 1}\n{\"a\": 2}\n",
+        )
+        .await;
+    }
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let summary = Compaction::ndjson(backend.store(), "src")
+        .on_progress({
+            let seen = Arc::clone(&seen);
+            move |p| seen.lock().unwrap().push(p.clone())
+        })
+        .run(&backend.engine, &table("t"))
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let infer: Vec<usize> = seen
+        .iter()
+        .filter(|p| p.phase == Phase::Infer)
+        .map(|p| p.files_done)
+        .collect();
+    assert_eq!(infer, [1, 2, 3]);
+    let compact: Vec<u64> = seen
+        .iter()
+        .filter(|p| p.phase == Phase::Compact)
+        .map(|p| p.rows)
+        .collect();
+    assert_eq!(compact, [2, 4, 6]);
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.phase, last.files_done, last.files_total),
+        (Phase::Done, 3, 3)
+    );
+    assert_eq!(last.bytes_out, summary.bytes_out);
+    assert!(summary.bytes_out > 0 && summary.infer_duration.is_some());
+    assert_eq!(summary.bytes_json, 3 * 18);
+}
