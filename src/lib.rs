@@ -94,6 +94,7 @@ pub mod partition;
 mod read;
 pub mod schema;
 mod store;
+pub mod txn;
 mod write;
 
 pub use engine::{

@@ -17,6 +17,7 @@ use parquet_storage::compact::{Compaction, CompactionSummary, Enrichment, Phase,
 use parquet_storage::partition::PartitionField;
 use parquet_storage::schema::{ColumnDef, SchemaRegistry, TableDef};
 use parquet_storage::{ScanOptions, StorageEngine, StorageEngineExt, WriteOptions};
+use support::faulty::FaultyStore;
 use support::{Backend, Kind, table};
 
 per_backend!(
@@ -29,6 +30,9 @@ per_backend!(
     rows_are_sorted_within_a_file,
     partitions_roll_at_the_target_size,
     progress_reaches_done_with_every_file,
+    rerun_over_the_same_sources_adds_nothing,
+    ingest_killed_at_every_step_then_rerun_is_exact,
+    in_place_compaction_killed_at_every_step_keeps_rows_exact,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -527,4 +531,244 @@ async fn progress_reaches_done_with_every_file(backend: &Backend) {
     assert_eq!(last.bytes_out, summary.bytes_out);
     assert!(summary.bytes_out > 0 && summary.infer_duration.is_some());
     assert_eq!(summary.bytes_json, 3 * 18);
+}
+
+// ---------------------------------------------------------------------------------------
+// idempotency and crash safety
+
+/// Four sources of ten rows, two jobsites, ids 0..40.
+async fn put_fleet(backend: &Backend, root: &str) {
+    for (file, site) in ["BRCB", "BRCB", "BRCG", "BRCG"].iter().enumerate() {
+        let lines: String = (0..10)
+            .map(|i| {
+                let id = file * 10 + i;
+                format!("{{\"id\": {id}, \"heartbeat\": {}}}\n", 1_730_735_990 + id)
+            })
+            .collect();
+        put(
+            backend,
+            &format!("{root}/{site}/dev{file}/2024110415/2024110415.txt.gz"),
+            gz(&lines),
+        )
+        .await;
+    }
+}
+
+/// Partitioned by district only, and the tables below have short names: the in-process
+/// S3 server keeps each object's metadata in a file named after the base64 of its key,
+/// which must fit 255 bytes, and staged paths are long (real S3 allows 1,024).
+fn fleet_compaction(backend: &Backend, root: &str) -> Compaction {
+    Compaction::ndjson(backend.store(), format!("{root}/*/*/*/*.txt.gz"))
+        .with_enrichment(Enrichment::path_segment("district", 0))
+        .with_partition_by([PartitionField::column("district")])
+}
+
+/// The sorted `id`s a reader sees in `name` (none when there is no table yet).
+async fn ids(engine: &dyn StorageEngine, name: &str) -> Vec<i64> {
+    let batches = match engine.read_all(&table(name), ScanOptions::default()).await {
+        Ok(batches) => batches,
+        Err(parquet_storage::Error::TableNotFound { .. }) => return Vec::new(),
+        Err(e) => panic!("reading {name}: {e}"),
+    };
+    let mut ids: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("id")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn rerun_over_the_same_sources_adds_nothing(backend: &Backend) {
+    put_fleet(backend, "again").await;
+    let first = fleet_compaction(backend, "again")
+        .run(&backend.engine, &table("ag"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.files, first.files_skipped, first.rows_out),
+        (4, 0, 40)
+    );
+    let second = fleet_compaction(backend, "again")
+        .run(&backend.engine, &table("ag"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.files, second.files_skipped, second.rows_out),
+        (0, 4, 0)
+    );
+    assert_eq!(
+        ids(&backend.engine, "ag").await,
+        (0..40).collect::<Vec<_>>()
+    );
+    // A new source is picked up, and only it.
+    put(
+        backend,
+        "again/BRCG/dev9/2024110416/2024110416.txt.gz",
+        gz("{\"id\": 40, \"heartbeat\": 1730736100}\n"),
+    )
+    .await;
+    let third = fleet_compaction(backend, "again")
+        .run(&backend.engine, &table("ag"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (third.files, third.files_skipped, third.rows_out),
+        (1, 4, 1)
+    );
+    assert_eq!(
+        ids(&backend.engine, "ag").await,
+        (0..41).collect::<Vec<_>>()
+    );
+}
+
+/// Kills an ingest run at every mutating request in turn. Meanwhile a reader sees all
+/// of the run's rows or none; a re-run then leaves exactly the source rows.
+async fn ingest_killed_at_every_step_then_rerun_is_exact(backend: &Backend) {
+    put_fleet(backend, "kill").await;
+    let all: Vec<i64> = (0..40).collect();
+    // How many mutating requests a whole run makes.
+    let counting = Arc::new(FaultyStore::new(backend.store(), 0));
+    let engine = backend.engine_over(|_| Arc::clone(&counting) as _);
+    fleet_compaction(backend, "kill")
+        .run(&engine, &table("kc"))
+        .await
+        .unwrap();
+    let steps = counting.requests();
+    assert!(
+        steps >= 6,
+        "staged files, rejects, commit, publish, finish: {steps}"
+    );
+    for step in 1..=steps {
+        let name = format!("k{step}");
+        let dying = backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _);
+        let died = fleet_compaction(backend, "kill")
+            .run(&dying, &table(&name))
+            .await;
+        assert!(died.is_err(), "the run survived its death at step {step}");
+        let seen = ids(&backend.engine, &name).await;
+        assert!(
+            seen.is_empty() || seen == all,
+            "killed at step {step} of {steps}, a reader sees {} of 40 rows",
+            seen.len()
+        );
+        let rerun = fleet_compaction(backend, "kill")
+            .run(&backend.engine, &table(&name))
+            .await
+            .unwrap();
+        assert_eq!(
+            rerun.files_skipped + rerun.files,
+            4,
+            "step {step}: every source either compacted before or now"
+        );
+        assert_eq!(
+            ids(&backend.engine, &name).await,
+            all,
+            "killed at step {step}"
+        );
+        let listing = backend.raw_listing(&table(&name)).await;
+        assert!(
+            !listing
+                .iter()
+                .any(|p| p.contains("/_pending/") || p.contains("/_txn/")),
+            "step {step}: leftovers {listing:?}"
+        );
+    }
+}
+
+/// Kills an in-place compaction at every mutating request in turn: a reader sees the
+/// original rows exactly, before and after `recover`, and a later compaction finishes.
+async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Backend) {
+    use parquet_storage::compact::compact_in_place;
+    use parquet_storage::txn::recover;
+    let appends = |name: String| async move {
+        // Six appends of five rows over two partitions: three small files each.
+        for append in 0..6i64 {
+            let ids: Vec<i64> = (append * 5..append * 5 + 5).collect();
+            let sites: Vec<&str> = ids
+                .iter()
+                .map(|_| if append % 2 == 0 { "BRCB" } else { "BRCG" })
+                .collect();
+            let batch = RecordBatch::try_from_iter([
+                ("id", Arc::new(arrow_array::Int64Array::from(ids)) as _),
+                ("site", Arc::new(arrow_array::StringArray::from(sites)) as _),
+            ])
+            .unwrap();
+            let options =
+                WriteOptions::default().with_partition_by([PartitionField::column("site")]);
+            backend
+                .engine
+                .write_batch(&table(&name), batch, options)
+                .await
+                .unwrap();
+        }
+    };
+    let all: Vec<i64> = (0..30).collect();
+    appends("ic".into()).await;
+    let counting = Arc::new(FaultyStore::new(backend.store(), 0));
+    let engine = backend.engine_over(|_| Arc::clone(&counting) as _);
+    let done = compact_in_place(&engine, &table("ic"), None, WriteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.partitions, done.files_before, done.files_after),
+        (2, 6, 2)
+    );
+    assert_eq!(ids(&backend.engine, "ic").await, all);
+    let steps = counting.requests();
+    for step in 1..=steps {
+        let name = format!("i{step}");
+        appends(name.clone()).await;
+        let dying = backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _);
+        let died = compact_in_place(&dying, &table(&name), None, WriteOptions::default()).await;
+        assert!(
+            died.is_err(),
+            "the compaction survived its death at step {step}"
+        );
+        assert_eq!(
+            ids(&backend.engine, &name).await,
+            all,
+            "killed at step {step}, before recover"
+        );
+        recover(&backend.engine, &table(&name)).await.unwrap();
+        assert_eq!(
+            ids(&backend.engine, &name).await,
+            all,
+            "killed at step {step}, after recover"
+        );
+        let files = backend
+            .engine
+            .list_files(&table(&name))
+            .await
+            .unwrap()
+            .len();
+        assert!(files == 6 || files == 2, "step {step}: {files} files");
+        compact_in_place(
+            &backend.engine,
+            &table(&name),
+            None,
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            ids(&backend.engine, &name).await,
+            all,
+            "step {step}, compacted again"
+        );
+        assert_eq!(
+            backend
+                .engine
+                .list_files(&table(&name))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
 }

@@ -23,7 +23,7 @@ use std::time::Instant;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use futures::StreamExt;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::decode::{Counts, Decoder};
@@ -33,11 +33,12 @@ use super::progress::{Phase, Reporter};
 use super::rejects::{Reject, RejectWriter};
 use super::source::{self, SourceFile, SourceSpec};
 use super::{Compaction, CompactionSummary, DEFAULT_PARTITION_COLUMNS, SourceReport};
-use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt};
+use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::TablePath;
 use crate::partition::PartitionField;
 use crate::store::ObjectStoreEngine;
+use crate::txn;
 use crate::write::WriteOptions;
 
 /// Events a file's decoder may run ahead of the consumer.
@@ -121,9 +122,49 @@ pub(crate) async fn run(
     table: &TablePath,
 ) -> Result<CompactionSummary> {
     let started = Instant::now();
-    let run_id = uuid::Uuid::now_v7().to_string();
-    let files = SourceSpec::parse(&c.pattern)?.list(&c.store).await?;
+    // Finish or roll back what earlier runs left, then skip what they compacted.
+    let recovered = txn::recover(engine, table).await?;
+    let consumed = txn::consumed_sources(engine, table).await?;
+    let change = txn::Change::begin(table);
+    let staging = change.staging();
+    let run_id = change.id().to_string();
+    let listed = SourceSpec::parse(&c.pattern)?.list(&c.store).await?;
+    let (files, skipped): (Vec<SourceFile>, Vec<SourceFile>) = listed
+        .into_iter()
+        .partition(|f| !consumed.contains(&source_key(f)));
     let mut reporter = Reporter::new(c.progress.clone(), started, files.len());
+    if files.is_empty() {
+        // Nothing new: no schema to infer, nothing to write.
+        reporter.phase(Phase::Done);
+        reporter.report();
+        return Ok(CompactionSummary {
+            run_id,
+            files: 0,
+            files_skipped: skipped.len(),
+            recovered,
+            files_failed: 0,
+            files_empty: 0,
+            rows_in: 0,
+            rows_out: 0,
+            rows_rejected: 0,
+            values_rejected: BTreeMap::new(),
+            unknown_keys: BTreeMap::new(),
+            bytes_in: 0,
+            bytes_json: 0,
+            bytes_out: 0,
+            duration: started.elapsed(),
+            infer_duration: None,
+            schema: c.schema.as_ref().map_or_else(
+                || Arc::new(arrow_schema::Schema::empty()),
+                |s| s.arrow_schema(),
+            ),
+            inferred: c.schema.is_none(),
+            output: Vec::new(),
+            sources: Vec::new(),
+            rejects_path: None,
+            rejects: 0,
+        });
+    }
 
     let (schema, infer_duration) = match &c.schema {
         Some(registered) => (registered.arrow_schema(), None),
@@ -136,7 +177,8 @@ pub(crate) async fn run(
     };
     let decoded = Arc::clone(Decoder::new(&schema, 0).schema());
     let enricher = Enricher::new(&decoded, &c.enrichments)?;
-    let options = write_options(c, enricher.schema());
+    // Files are staged under the change's hidden directory with the table's names.
+    let options = write_options(c, enricher.schema()).with_stem(table.name());
     let plan = Arc::new(Plan {
         store: Arc::clone(&c.store),
         schema,
@@ -147,7 +189,7 @@ pub(crate) async fn run(
     let rejects_path = c
         .rejects_path
         .clone()
-        .unwrap_or_else(|| format!("{table}/_rejects/{run_id}.ndjson"));
+        .unwrap_or_else(|| format!("{staging}/{REJECTS_DIR}/{run_id}.ndjson"));
     let mut rejects = RejectWriter::new(
         Arc::clone(engine.object_store()),
         engine.to_string(),
@@ -161,8 +203,8 @@ pub(crate) async fn run(
         futures::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|b| (b, rx)) }),
     );
     let write = tokio::spawn({
-        let (engine, table) = (engine.clone(), table.clone());
-        async move { write_output(&engine, &table, rows, options).await }
+        let (engine, staging) = (engine.clone(), staging.clone());
+        async move { write_output(&engine, &staging, rows, options).await }
     });
 
     reporter.phase(Phase::Compact);
@@ -201,11 +243,49 @@ pub(crate) async fn run(
     let rejects_written = rejects.count();
     let rejects_path = rejects.finish().await?;
 
+    // The commit point: the staged files (and the rejects, unless the caller put them
+    // elsewhere) join the table, and the sources are recorded as compacted.
+    let mut staged = receipt.files.clone();
+    if let Some(path) = rejects_path.as_ref().filter(|_| c.rejects_path.is_none()) {
+        let location = object_store::path::Path::from(path.as_str());
+        let meta = engine
+            .store()
+            .head(&location)
+            .await
+            .map_err(|e| engine.store_error("head", &location, e))?;
+        staged.push(WrittenFile {
+            path: path.clone(),
+            rows: rejects_written,
+            bytes: meta.size,
+        });
+    }
+    let sources: Vec<txn::SourceKey> = files.iter().map(source_key).collect();
+    let published = |path: &str| match path.strip_prefix(&format!("{staging}/")) {
+        Some(relative) => format!("{table}/{relative}"),
+        None => path.to_string(),
+    };
+    let output: Vec<WrittenFile> = receipt
+        .files
+        .iter()
+        .map(|f| WrittenFile {
+            path: published(&f.path),
+            ..f.clone()
+        })
+        .collect();
+    let rejects_path = rejects_path.map(|p| published(&p));
+    if !sources.is_empty() {
+        change
+            .commit(engine, "ingest", &staged, &[], sources)
+            .await?;
+    }
+
     let reports = &totals.reports;
     let sum = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
     let summary = CompactionSummary {
         run_id,
         files: files.len(),
+        files_skipped: skipped.len(),
+        recovered,
         files_failed: reports.iter().filter(|r| r.error.is_some()).count(),
         files_empty: reports.iter().filter(|r| r.empty).count(),
         rows_in: sum(|r| r.rows_in),
@@ -218,7 +298,7 @@ pub(crate) async fn run(
         infer_duration,
         schema: Arc::clone(&plan.schema),
         inferred: c.schema.is_none(),
-        output: receipt.files,
+        output,
         values_rejected: totals.values_rejected,
         unknown_keys: totals.unknown_keys,
         sources: totals.reports,
@@ -241,6 +321,18 @@ pub(crate) async fn run(
     );
     Ok(summary)
 }
+
+/// What identifies a source for idempotency: path, size and entity tag.
+fn source_key(file: &SourceFile) -> txn::SourceKey {
+    txn::SourceKey {
+        path: file.path.clone(),
+        size: file.size,
+        e_tag: file.e_tag.clone(),
+    }
+}
+
+/// Hidden directory of a table's reject files.
+const REJECTS_DIR: &str = "_rejects";
 
 /// The write options of the run: the caller's, with the default partitioning when they
 /// name none, and the registry schema when it covers every output column.

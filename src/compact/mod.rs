@@ -43,6 +43,7 @@ mod progress;
 #[cfg(test)]
 mod properties;
 mod rejects;
+mod rewrite;
 mod source;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,7 @@ pub use enrich::Enrichment;
 pub use infer::JsonType;
 pub use progress::{Phase, Progress};
 pub use rejects::Reject;
+pub use rewrite::{RewriteSummary, compact_in_place};
 pub use source::SourceFile;
 
 use crate::engine::WrittenFile;
@@ -235,10 +237,16 @@ pub struct SourceReport {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CompactionSummary {
-    /// This run's id (a UUIDv7), also in every reject record.
+    /// This run's id (its change id, see [`crate::txn`]), also in every reject record.
     pub run_id: String,
-    /// Source files listed.
+    /// Source files read by this run (listed, less the ones already compacted).
     pub files: usize,
+    /// Source files skipped because an earlier run already compacted them (same path,
+    /// size and entity tag): re-running over the same sources adds nothing.
+    pub files_skipped: usize,
+    /// What the run finished or rolled back of earlier runs that died (see
+    /// [`crate::txn::recover`]).
+    pub recovered: crate::txn::Recovery,
     /// Files that could not be read to their end (corrupt gzip, failed download).
     pub files_failed: usize,
     /// Files with no lines (zero bytes, or blank lines only).
@@ -267,7 +275,7 @@ pub struct CompactionSummary {
     pub schema: SchemaRef,
     /// Whether [`schema`](Self::schema) was inferred.
     pub inferred: bool,
-    /// The files written.
+    /// The data files written, at their places in the table.
     pub output: Vec<WrittenFile>,
     /// Every source file, in path order, with what happened to it.
     pub sources: Vec<SourceReport>,

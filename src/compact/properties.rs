@@ -170,7 +170,13 @@ proptest! {
             .iter()
             .enumerate()
             .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .filter(|(_, l)| serde_json::from_slice::<Map<String, Value>>(l).is_err())
+            // Syntax decides, not range: `1E400` is JSON (kept as text in a text column,
+            // rejected as a value in a number column), though serde_json's `Value`
+            // refuses it.
+            .filter(|(_, l)| {
+                serde_json::from_slice::<std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>>(l)
+                    .is_err()
+            })
             .map(|(i, _)| i as u64 + 1)
             .collect();
         let rejected: Vec<u64> = rejects

@@ -48,11 +48,18 @@ fn visible(table: &Path, location: &Path) -> bool {
         .is_some_and(|mut rel| rel.all(|part| !is_hidden(part.as_ref())))
 }
 
-/// Every non-hidden object under the table's directory, sorted by path.
+/// The table's data files as readers see them: every non-hidden object under the
+/// table's directory, with pending changes applied ([`crate::txn`]), sorted by path.
 pub(crate) async fn list_files(
     engine: &ObjectStoreEngine,
     table: &TablePath,
 ) -> Result<Vec<DataFile>> {
+    let listed = list_objects(engine, table).await?;
+    crate::txn::apply_pending(engine, table, listed, None).await
+}
+
+/// Every non-hidden object under the table's directory, sorted by path.
+async fn list_objects(engine: &ObjectStoreEngine, table: &TablePath) -> Result<Vec<DataFile>> {
     let prefix = table.location();
     let mut files: Vec<DataFile> = engine
         .store()
@@ -125,6 +132,16 @@ pub(crate) async fn list_matching(
     let Some(filter) = filter else {
         return list_files(engine, table).await;
     };
+    let listed = walk_matching(engine, table, filter).await?;
+    crate::txn::apply_pending(engine, table, listed, Some(filter)).await
+}
+
+/// The data objects in the partitions `filter` may match, sorted by path.
+async fn walk_matching(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    filter: &Filter,
+) -> Result<Vec<DataFile>> {
     let root = table.location();
     let mut files = Vec::new();
     let mut level: Vec<(Path, PartitionValues)> = vec![(root.clone(), Vec::new())];

@@ -7,7 +7,7 @@
 //! columns before the other columns are decoded (a Parquet row filter).
 
 mod file;
-mod listing;
+pub(crate) mod listing;
 mod prune;
 
 use std::collections::BTreeMap;
@@ -247,6 +247,19 @@ pub(crate) async fn scan(
         // The filter ruled out every partition: the schema still comes from a file.
         files = list_files(engine, table).await?;
     }
+    scan_listed(engine, table, files, filtered_out, options).await
+}
+
+/// Scans exactly `files` of `table` (as listed; `filtered_out`: the filter ruled every
+/// one of them out, and they only give the schema).
+pub(crate) async fn scan_listed(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    files: Vec<DataFile>,
+    filtered_out: bool,
+    options: ScanOptions,
+) -> Result<RecordBatchStream> {
+    options.validate()?;
     let Some(first) = files.first().cloned() else {
         return Err(Error::TableNotFound {
             backend: engine.backend().to_string(),

@@ -28,6 +28,9 @@ struct Counter {
     /// Every object read (get) and every prefix listed, in order.
     reads: std::sync::Mutex<Vec<String>>,
     seen: AtomicUsize,
+    /// Whether every mutating request after the failing one fails too (a process that
+    /// died there), rather than only that one.
+    dies: bool,
     /// Bytes of object data returned by gets.
     bytes_read: std::sync::atomic::AtomicU64,
     fail_at: usize,
@@ -39,7 +42,7 @@ struct Counter {
 impl Counter {
     fn check(&self, what: &str) -> Result<()> {
         let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.fail_at {
+        if n == self.fail_at || (self.dies && self.fail_at > 0 && n > self.fail_at) {
             return Err(object_store::Error::Generic {
                 store: "FaultyStore",
                 source: format!("injected failure of request {n} ({what})").into(),
@@ -55,6 +58,20 @@ impl FaultyStore {
             inner,
             state: Arc::new(Counter {
                 fail_at,
+                ..Counter::default()
+            }),
+        }
+    }
+
+    /// A store that dies at mutating request `at` (1-based): it and every later one
+    /// fail, so nothing a failed run would clean up afterwards gets cleaned up, as
+    /// when the process is killed there.
+    pub fn dying(inner: Arc<dyn ObjectStore>, at: usize) -> Self {
+        FaultyStore {
+            inner,
+            state: Arc::new(Counter {
+                fail_at: at,
+                dies: true,
                 ..Counter::default()
             }),
         }

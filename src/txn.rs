@@ -1,0 +1,388 @@
+//! Atomic changes to a table's set of files: add some files and remove others so that
+//! this crate's readers see either the whole change or none of it, whenever the
+//! process dies. Compaction runs use it (`docs/compaction.md`, "Idempotency and crash
+//! safety").
+//!
+//! The protocol, for a change `id`:
+//! 1. **Stage**: new files are written under the hidden `{table}/_pending/{id}/`, with
+//!    the partition directories they will have in the table.
+//! 2. **Commit**: the record `{table}/_txn/{id}.json` (files added, with sizes; files
+//!    removed; the sources a compaction consumed) is created, create-only. This is the
+//!    commit point: from here on the change has happened.
+//! 3. **Publish**: every staged file is copied to its place in the table
+//!    (create-only), then every removed file is deleted.
+//! 4. **Finish**: the record moves to `{table}/_manifest/{id}.json` (what stays for
+//!    idempotency: which sources are in the table), then the record and the staged
+//!    copies are deleted.
+//!
+//! Readers list the data files first and `_txn/` after: for each pending record they
+//! drop the removed files and read the added ones from their staged copies (which exist
+//! until the record is gone). [`recover`] finishes every committed change and deletes
+//! the staging of every uncommitted one; runs call it before they start.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{DataFile, WrittenFile};
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::naming::{TablePath, is_hidden};
+use crate::read::listing;
+use crate::store::ObjectStoreEngine;
+
+/// Hidden directory of committed, not yet finished changes.
+pub const TXN_DIR: &str = "_txn";
+/// Hidden directory of finished changes' records (kept: they say what was consumed).
+pub const MANIFEST_DIR: &str = "_manifest";
+/// Hidden directory of staged files.
+pub const PENDING_DIR: &str = "_pending";
+
+/// Store requests run at once while publishing or cleaning up.
+const CONCURRENCY: usize = 8;
+
+/// A file a change adds: where it goes in the table, and its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedFile {
+    /// Path relative to the table directory, partition directories included.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A source file a compaction consumed: what makes a re-run skip it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceKey {
+    /// Path in the source store.
+    pub path: String,
+    /// Size in bytes when it was read.
+    pub size: u64,
+    /// The store's entity tag when it was read, if it has one.
+    pub e_tag: Option<String>,
+}
+
+/// The record of one change, as committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRecord {
+    /// The change's id: 12 hex digits of Unix milliseconds, then 8 random ones (so
+    /// records sort by time).
+    pub id: String,
+    /// What made the change (`ingest`, `compact`).
+    pub kind: String,
+    /// Files added, relative to the table.
+    pub added: Vec<AddedFile>,
+    /// Files removed, relative to the table.
+    pub removed: Vec<String>,
+    /// Sources consumed (ingest runs).
+    pub sources: Vec<SourceKey>,
+}
+
+/// One change being prepared: files are staged under its own hidden directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    table: TablePath,
+    id: String,
+}
+
+impl Change {
+    pub(crate) fn begin(table: &TablePath) -> Self {
+        // Milliseconds then 32 random bits, in hex: sorts by time, and short, since it
+        // lengthens every staged path.
+        let millis = chrono::Utc::now().timestamp_millis().max(0);
+        let random = uuid::Uuid::now_v7().as_u128() as u32;
+        Change {
+            table: table.clone(),
+            id: format!("{millis:012x}{random:08x}"),
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the change's files are written: a hidden table of their own, whose
+    /// partition directories mirror the table's.
+    pub(crate) fn staging(&self) -> TablePath {
+        self.table
+            .hidden_child(&format!("{PENDING_DIR}/{}", self.id))
+    }
+
+    /// Commits: creates the record (the commit point), then publishes and finishes.
+    /// `written` are the staged files (as a write under [`Change::staging`] reports
+    /// them), `removed` data files of the table.
+    pub(crate) async fn commit(
+        self,
+        engine: &ObjectStoreEngine,
+        kind: &str,
+        written: &[WrittenFile],
+        removed: &[DataFile],
+        sources: Vec<SourceKey>,
+    ) -> Result<ChangeRecord> {
+        let staging = format!("{}/", self.staging().as_str());
+        let table = format!("{}/", self.table.as_str());
+        let added = written
+            .iter()
+            .map(|f| {
+                let path = f.path.strip_prefix(&staging).ok_or_else(|| {
+                    Error::config(format!("{} was not written under {staging}", f.path))
+                })?;
+                Ok(AddedFile {
+                    path: path.to_string(),
+                    size: f.bytes,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let removed = removed
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(&table)
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::config(format!("{} is not in {table}", f.path)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let record = ChangeRecord {
+            id: self.id.clone(),
+            kind: kind.to_string(),
+            added,
+            removed,
+            sources,
+        };
+        let location = record_location(&self.table, TXN_DIR, &self.id);
+        let body = serde_json::to_vec_pretty(&record).map_err(|e| Error::Config {
+            message: format!("encoding change record {location}"),
+            source: Some(Box::new(e)),
+        })?;
+        engine
+            .store()
+            .put_opts(
+                &location,
+                PutPayload::from(Bytes::from(body)),
+                PutOptions::from(PutMode::Create),
+            )
+            .await
+            .map_err(|e| engine.store_error("commit", &location, e))?;
+        finish(engine, &self.table, &record).await?;
+        Ok(record)
+    }
+}
+
+fn record_location(table: &TablePath, dir: &str, id: &str) -> Path {
+    Path::from(format!("{}/{dir}/{id}.json", table.as_str()))
+}
+
+/// Publishes a committed change and retires its record. Every step tolerates having
+/// been done already, so a half-finished change can be finished again.
+async fn finish(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    record: &ChangeRecord,
+) -> Result<()> {
+    let store = engine.store();
+    let staging = Change {
+        table: table.clone(),
+        id: record.id.clone(),
+    }
+    .staging();
+    futures::stream::iter(&record.added)
+        .map(|file| async {
+            let from = Path::from(format!("{}/{}", staging.as_str(), file.path));
+            let to = Path::from(format!("{}/{}", table.as_str(), file.path));
+            match store.copy_if_not_exists(&from, &to).await {
+                Ok(()) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+                // Staged copy gone: published before, unless the final one is gone too.
+                Err(object_store::Error::NotFound { .. }) => store
+                    .head(&to)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| engine.store_error("publish", &to, e)),
+                Err(e) => Err(engine.store_error("publish", &to, e)),
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+    delete_all(
+        engine,
+        record
+            .removed
+            .iter()
+            .map(|p| Path::from(format!("{}/{p}", table.as_str()))),
+    )
+    .await?;
+    let manifest = record_location(table, MANIFEST_DIR, &record.id);
+    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+    store
+        .put(&manifest, PutPayload::from(Bytes::from(body)))
+        .await
+        .map_err(|e| engine.store_error("record manifest", &manifest, e))?;
+    let txn = record_location(table, TXN_DIR, &record.id);
+    delete_all(engine, [txn]).await?;
+    delete_prefix(engine, &staging.location()).await
+}
+
+/// Deletes objects; ones already gone are fine.
+async fn delete_all(
+    engine: &ObjectStoreEngine,
+    paths: impl IntoIterator<Item = Path>,
+) -> Result<()> {
+    let store = engine.store();
+    futures::stream::iter(paths)
+        .map(|path| async move {
+            match store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(engine.store_error("delete", &path, e)),
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .map(drop)
+}
+
+async fn delete_prefix(engine: &ObjectStoreEngine, prefix: &Path) -> Result<()> {
+    let paths: Vec<Path> = engine
+        .store()
+        .list(Some(prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .map_err(|e| engine.store_error("list", prefix, e))?;
+    delete_all(engine, paths).await
+}
+
+/// Records under `{table}/{dir}/`, in id order.
+async fn records(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    dir: &str,
+) -> Result<Vec<ChangeRecord>> {
+    let prefix = Path::from(format!("{}/{dir}", table.as_str()));
+    let mut locations: Vec<Path> = engine
+        .store()
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .map_err(|e| engine.store_error("list", &prefix, e))?;
+    locations.sort();
+    futures::stream::iter(locations)
+        .map(|location| async move {
+            let bytes = engine
+                .store()
+                .get(&location)
+                .await
+                .map_err(|e| engine.store_error("get", &location, e))?
+                .bytes()
+                .await
+                .map_err(|e| engine.store_error("get", &location, e))?;
+            serde_json::from_slice::<ChangeRecord>(&bytes).map_err(|e| Error::Config {
+                message: format!("change record {location} is not readable"),
+                source: Some(Box::new(e)),
+            })
+        })
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Recovery {
+    /// Committed changes it finished (their ids).
+    pub finished: Vec<String>,
+    /// Uncommitted changes whose staged files it deleted (their ids).
+    pub rolled_back: Vec<String>,
+}
+
+/// Finishes every committed change of `table` and rolls back every uncommitted one (a
+/// run that died before its commit point). Run it when no change is being made to the
+/// table: a change still staging would be rolled back.
+pub async fn recover(engine: &ObjectStoreEngine, table: &TablePath) -> Result<Recovery> {
+    let mut recovery = Recovery::default();
+    let committed = records(engine, table, TXN_DIR).await?;
+    for record in &committed {
+        finish(engine, table, record).await?;
+        recovery.finished.push(record.id.clone());
+    }
+    let pending = Path::from(format!("{}/{PENDING_DIR}", table.as_str()));
+    let listing = engine
+        .store()
+        .list_with_delimiter(Some(&pending))
+        .await
+        .map_err(|e| engine.store_error("list", &pending, e))?;
+    for dir in listing.common_prefixes {
+        let Some(id) = dir.filename().map(str::to_string) else {
+            continue;
+        };
+        delete_prefix(engine, &dir).await?;
+        recovery.rolled_back.push(id);
+    }
+    Ok(recovery)
+}
+
+/// The sources every committed change of `table` consumed, finished or not.
+pub(crate) async fn consumed_sources(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+) -> Result<BTreeSet<SourceKey>> {
+    let mut consumed = BTreeSet::new();
+    for dir in [MANIFEST_DIR, TXN_DIR] {
+        for record in records(engine, table, dir).await? {
+            consumed.extend(record.sources);
+        }
+    }
+    Ok(consumed)
+}
+
+/// The table's data files as readers must see them while changes are pending: listed
+/// `files` (from a listing made *before* this call), without the files pending changes
+/// remove, with the files they add (read from their staged copies when not listed).
+/// `filter` prunes added files by partition as the listing did.
+pub(crate) async fn apply_pending(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    mut files: Vec<DataFile>,
+    filter: Option<&Filter>,
+) -> Result<Vec<DataFile>> {
+    let pending = records(engine, table, TXN_DIR).await?;
+    if pending.is_empty() {
+        return Ok(files);
+    }
+    let root = table.location();
+    for record in pending {
+        let in_table = |p: &str| format!("{}/{p}", table.as_str());
+        let removed: BTreeSet<String> = record.removed.iter().map(|p| in_table(p)).collect();
+        files.retain(|f| !removed.contains(&f.path));
+        let staging = Change {
+            table: table.clone(),
+            id: record.id.clone(),
+        }
+        .staging();
+        for added in &record.added {
+            let final_path = in_table(&added.path);
+            let hidden = added.path.split('/').any(is_hidden);
+            if hidden || files.iter().any(|f| f.path == final_path) {
+                continue;
+            }
+            let partition_values =
+                listing::partition_values(&root, &Path::from(final_path.as_str()));
+            if filter.is_some_and(|f| listing::rules_out(f, &partition_values)) {
+                continue;
+            }
+            files.push(DataFile {
+                path: format!("{}/{}", staging.as_str(), added.path),
+                size: added.size,
+                last_modified: chrono::Utc::now(),
+                partition_values,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
