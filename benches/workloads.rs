@@ -247,6 +247,15 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
     if let Some(n) = flag(args, "--concurrency") {
         compaction = compaction.with_concurrency(n.parse()?);
     }
+    if let Some(mb) = flag(args, "--max-buffered-mb") {
+        let options = parquet_storage::WriteOptions::default()
+            .with_target_file_size(Some(
+                parquet_storage::compact::DEFAULT_COMPACTION_TARGET_FILE_SIZE,
+            ))
+            .with_max_row_group_rows(parquet_storage::compact::DEFAULT_COMPACTION_ROW_GROUP_ROWS)
+            .with_max_buffered_bytes(mb.parse::<usize>()? << 20);
+        compaction = compaction.with_write_options(options);
+    }
     let started = Instant::now();
     let summary = compaction.run(&engine, &table).await?;
     let seconds = started.elapsed().as_secs_f64();
