@@ -941,14 +941,12 @@ async fn open_file(
         .map(|&g| u64::try_from(meta.metadata().row_group(g).num_rows()).unwrap_or(0))
         .collect();
     let mut streams = Vec::new();
+    let mut first = Some(builder);
     for range in split_evenly(&row_counts, context.parts_per_file) {
-        let mut part = if streams.is_empty() {
-            std::mem::replace(
-                &mut builder,
-                part_builder(FileReader::new(engine, location(&file.path)?, file.size)),
-            )
-        } else {
-            part_builder(FileReader::new(engine, location(&file.path)?, file.size))
+        // The first part reuses the builder that read the bloom filters.
+        let mut part = match first.take() {
+            Some(builder) => builder,
+            None => part_builder(FileReader::new(engine, location(&file.path)?, file.size)),
         };
         part = part.with_row_groups(groups[range.clone()].to_vec());
         if let Some(selectors) = &page_selection {
