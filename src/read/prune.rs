@@ -81,8 +81,21 @@ pub(crate) fn row_groups(
     metadata: &ParquetMetaData,
 ) -> Vec<usize> {
     let groups = metadata.num_row_groups();
-    let verdict = judge(filter, &|name| stats(name, schema, metadata), groups);
+    // Each column's statistics once, however many leaves test it.
+    let by_column: Vec<(&str, Option<ColumnStats>)> = filter
+        .columns()
+        .into_iter()
+        .map(|name| (name, stats(name, schema, metadata)))
+        .collect();
+    let verdict = judge(filter, &|name| lookup(&by_column, name), groups);
     (0..groups).filter(|&g| verdict.maybe[g]).collect()
+}
+
+fn lookup<'a>(by_column: &'a [(&str, Option<ColumnStats>)], name: &str) -> Option<&'a ColumnStats> {
+    by_column
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, s)| s.as_ref())
 }
 
 fn stats(name: &str, schema: &Schema, metadata: &ParquetMetaData) -> Option<ColumnStats> {
@@ -151,8 +164,7 @@ pub(crate) fn pages(
             selectors.push(vec![RowSelector::select(rows)]);
             continue;
         }
-        let fragment_stats = |name: &str| -> Option<ColumnStats> {
-            let at = columns.iter().position(|(n, _)| *n == name)?;
+        let fragment_stats = |at: usize| -> Option<ColumnStats> {
             let (_, converter) = &columns[at];
             let page_starts = starts[at].as_ref()?;
             // The page of this column each fragment lies in.
@@ -197,7 +209,10 @@ pub(crate) fn pages(
                     .collect(),
             })
         };
-        let verdict = judge(filter, &fragment_stats, fragments);
+        let by_column: Vec<(&str, Option<ColumnStats>)> = (0..columns.len())
+            .map(|at| (columns[at].0, fragment_stats(at)))
+            .collect();
+        let verdict = judge(filter, &|name| lookup(&by_column, name), fragments);
         for (i, start) in bounds.iter().enumerate() {
             let end = bounds.get(i + 1).copied().unwrap_or(rows);
             let selector = if verdict.maybe[i] {
@@ -239,7 +254,7 @@ fn nan_maxes(
 }
 
 /// Statistics of a column over the units being judged, if known.
-type StatsOf<'a> = dyn Fn(&str) -> Option<ColumnStats> + 'a;
+type StatsOf<'a> = dyn Fn(&str) -> Option<&'a ColumnStats> + 'a;
 
 fn judge(filter: &Filter, leaf_stats: &StatsOf<'_>, groups: usize) -> Verdict {
     match filter {
