@@ -107,8 +107,7 @@ impl Change {
     /// Where the change's files are written: a hidden table of their own, whose
     /// partition directories mirror the table's.
     pub(crate) fn staging(&self) -> TablePath {
-        self.table
-            .hidden_child(&format!("{PENDING_DIR}/{}", self.id))
+        staging(&self.table, &self.id)
     }
 
     /// Commits: creates the record (the commit point), then publishes and finishes.
@@ -153,15 +152,12 @@ impl Change {
             sources,
         };
         let location = record_location(&self.table, TXN_DIR, &self.id);
-        let body = serde_json::to_vec_pretty(&record).map_err(|e| Error::Config {
-            message: format!("encoding change record {location}"),
-            source: Some(Box::new(e)),
-        })?;
+        let body = encode(&record, &location)?;
         engine
             .store()
             .put_opts(
                 &location,
-                PutPayload::from(Bytes::from(body)),
+                PutPayload::from(body),
                 PutOptions::from(PutMode::Create),
             )
             .await
@@ -169,6 +165,20 @@ impl Change {
         finish(engine, &self.table, &record).await?;
         Ok(record)
     }
+}
+
+/// Where change `id`'s files are staged.
+fn staging(table: &TablePath, id: &str) -> TablePath {
+    table.hidden_child(&format!("{PENDING_DIR}/{id}"))
+}
+
+fn encode(record: &ChangeRecord, location: &Path) -> Result<Bytes> {
+    serde_json::to_vec_pretty(record)
+        .map(Bytes::from)
+        .map_err(|e| Error::Config {
+            message: format!("encoding change record {location}"),
+            source: Some(Box::new(e)),
+        })
 }
 
 fn record_location(table: &TablePath, dir: &str, id: &str) -> Path {
@@ -183,11 +193,7 @@ async fn finish(
     record: &ChangeRecord,
 ) -> Result<()> {
     let store = engine.store();
-    let staging = Change {
-        table: table.clone(),
-        id: record.id.clone(),
-    }
-    .staging();
+    let staging = staging(table, &record.id);
     futures::stream::iter(&record.added)
         .map(|file| async {
             let from = Path::from(format!("{}/{}", staging.as_str(), file.path));
@@ -215,9 +221,9 @@ async fn finish(
     )
     .await?;
     let manifest = record_location(table, MANIFEST_DIR, &record.id);
-    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+    let body = encode(record, &manifest)?;
     store
-        .put(&manifest, PutPayload::from(Bytes::from(body)))
+        .put(&manifest, PutPayload::from(body))
         .await
         .map_err(|e| engine.store_error("record manifest", &manifest, e))?;
     let txn = record_location(table, TXN_DIR, &record.id);
@@ -355,19 +361,17 @@ pub(crate) async fn apply_pending(
         return Ok(files);
     }
     let root = table.location();
+    let listed: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
     for record in pending {
         let in_table = |p: &str| format!("{}/{p}", table.as_str());
         let removed: BTreeSet<String> = record.removed.iter().map(|p| in_table(p)).collect();
         files.retain(|f| !removed.contains(&f.path));
-        let staging = Change {
-            table: table.clone(),
-            id: record.id.clone(),
-        }
-        .staging();
+        let staging = staging(table, &record.id);
         for added in &record.added {
             let final_path = in_table(&added.path);
             let hidden = added.path.split('/').any(is_hidden);
-            if hidden || files.iter().any(|f| f.path == final_path) {
+            // Published already (and listed): read it where it is.
+            if hidden || listed.contains(&final_path) {
                 continue;
             }
             let partition_values =
