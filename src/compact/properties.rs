@@ -1,4 +1,5 @@
-//! Property tests of the transformations: inference, decoding and rejection.
+//! Property tests of the transformations: inference, decoding and rejection. Test-only
+//! (`#[cfg(test)]` in `compact/mod.rs`): its `unwrap`s fail a test, never a caller.
 
 use std::sync::Arc;
 
