@@ -15,9 +15,8 @@ use arrow_array::{
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
-use serde_json::value::RawValue;
 
-use super::json::{FixedColumns, walk_object};
+use super::json::{FixedColumns, unquote, walk_object};
 use super::rejects::Reject;
 use crate::error::{Error, Result};
 
@@ -295,16 +294,6 @@ fn number_text(raw: &str) -> Option<&str> {
     (first.is_ascii_digit() || (*first == b'-' && text.len() > 1)).then_some(text)
 }
 
-/// The content of a JSON string literal.
-fn unquote(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(raw).ok().map(Into::into)
-    } else {
-        Some(inner.into())
-    }
-}
-
 /// What a decoder has counted since it was made.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Counts {
@@ -394,7 +383,7 @@ impl Decoder {
             &mut self.rejects,
             &self.source,
         );
-        let mut field = |i: usize, raw: &RawValue| {
+        let mut field = |i: usize, raw: &str| {
             if stamps[i] == row {
                 // A repeated key: the last one wins, as in serde_json and most readers.
                 columns[i].pop();
@@ -402,12 +391,12 @@ impl Decoder {
                 stamps[i] = row;
                 touched.push(i);
             }
-            if let Err(reason) = columns[i].push(raw.get()) {
+            if let Err(reason) = columns[i].push(raw) {
                 rejects.push(Reject {
                     source_file: source.clone(),
                     line: Some(number),
                     column: Some(columns[i].name.clone()),
-                    value: Some(raw.get().to_string()),
+                    value: Some(raw.to_string()),
                     reason,
                 });
             }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use serde_json::value::RawValue;
 
 use super::json::{GrowingColumns, walk_object};
 
@@ -85,7 +84,7 @@ impl Inferred {
     pub(crate) fn add_line(&mut self, line: &[u8]) {
         let scratch = &mut self.scratch;
         scratch.clear();
-        let mut field = |i: usize, raw: &RawValue| scratch.push((i, JsonType::of(raw.get())));
+        let mut field = |i: usize, raw: &str| scratch.push((i, JsonType::of(raw)));
         if walk_object(line, &mut self.columns, &mut field).is_ok() {
             let scratch = std::mem::take(&mut self.scratch);
             for &(i, ty) in &scratch {
@@ -115,7 +114,7 @@ impl Inferred {
     /// Each key with its type.
     pub(crate) fn types(&self) -> impl Iterator<Item = (&str, JsonType)> {
         self.columns
-            .names
+            .names()
             .iter()
             .zip(&self.types)
             .filter_map(|(name, ty)| Some((name.as_str(), (*ty)?)))
