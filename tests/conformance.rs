@@ -1996,3 +1996,131 @@ fn engines_come_from_urls() {
         assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err:?}");
     }
 }
+
+/// Rows held for sorting count against the memory budget and, once over it, go out as
+/// smaller row groups: the budget cuts row groups, never files, so each partition
+/// still ends in one file, every row group sorted. Held rows also do not count at
+/// their Arrow size towards the target file size, which rolled files far too early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorted_writes_keep_the_budget_with_row_groups_not_files() {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let b = &Backend::start(Kind::Memory).await;
+    let partitions = 4i64;
+    let rows_per_batch = 5_000i64;
+    let batches: Vec<RecordBatch> = (0..40i64)
+        .map(|n| {
+            let first = n * rows_per_batch;
+            let rows = first..first + rows_per_batch;
+            RecordBatch::try_from_iter([
+                (
+                    "key",
+                    Arc::new(Int64Array::from_iter_values(
+                        rows.clone().map(|r| r % partitions),
+                    )) as ArrayRef,
+                ),
+                // Descending, so every row group has to be sorted.
+                (
+                    "s",
+                    Arc::new(Int64Array::from_iter_values(rows.clone().map(|r| -r))) as _,
+                ),
+                (
+                    "v",
+                    Arc::new(Float64Array::from_iter_values(rows.map(|r| (r % 7) as f64))) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let total = 40 * rows_per_batch as u64;
+    let arrow_bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+    let budget = 1024 * 1024;
+    let cases = [
+        // The budget is far below one row group per partition.
+        (
+            "budget",
+            WriteOptions::default()
+                .with_max_row_group_rows(1_000_000)
+                .with_max_buffered_bytes(budget),
+        ),
+        // The held rows' Arrow size passes the target size; their encoded size does not.
+        (
+            "target",
+            WriteOptions::default()
+                .with_max_row_group_rows(40_000)
+                .with_target_file_size(Some((arrow_bytes / 8) as u64)),
+        ),
+    ];
+    for (name, options) in cases {
+        let t = table(name);
+        let options = options
+            .with_partition_by([PartitionField::column("key")])
+            .with_sort_by(["s"]);
+        let stream = RecordBatchStream::from_batches(batches[0].schema(), batches.clone());
+        let receipt = b.engine.write_stream(&t, stream, options).await.unwrap();
+        assert_eq!(receipt.rows, total, "{name}");
+        assert_eq!(
+            receipt.files.len(),
+            partitions as usize,
+            "{name}: {:?}",
+            receipt.files
+        );
+        if name == "budget" {
+            let slack = 2 * batches[0].get_array_memory_size();
+            assert!(
+                receipt.peak_buffered_bytes <= (budget + slack) as u64,
+                "peak {} over the budget",
+                receipt.peak_buffered_bytes
+            );
+        }
+        let mut row_groups = 0;
+        for file in &receipt.files {
+            let bytes = b
+                .store()
+                .get(&object_store::path::Path::from(file.path.as_str()))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let groups = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+                .unwrap()
+                .metadata()
+                .num_row_groups();
+            for g in 0..groups {
+                row_groups += 1;
+                let keys: Vec<i64> = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+                    .unwrap()
+                    .with_row_groups(vec![g])
+                    .build()
+                    .unwrap()
+                    .flat_map(|batch| {
+                        let batch = batch.unwrap();
+                        batch
+                            .column_by_name("s")
+                            .unwrap()
+                            .as_primitive::<Int64Type>()
+                            .values()
+                            .to_vec()
+                    })
+                    .collect();
+                assert!(
+                    keys.is_sorted(),
+                    "{name}: row group {g} of {} is not sorted",
+                    file.path
+                );
+            }
+        }
+        if name == "budget" {
+            assert!(
+                row_groups > 2 * partitions as usize,
+                "{row_groups} row groups"
+            );
+        }
+        let all = b.engine.read_all(&t, ScanOptions::default()).await.unwrap();
+        assert_eq!(
+            all.iter().map(RecordBatch::num_rows).sum::<usize>() as u64,
+            total
+        );
+    }
+}

@@ -42,7 +42,7 @@ use crate::txn;
 use crate::write::WriteOptions;
 
 /// Events a file's decoder may run ahead of the consumer.
-const EVENTS_IN_FLIGHT: usize = 4;
+const EVENTS_IN_FLIGHT: usize = 2;
 
 /// Writes the decoded, enriched rows of a run as the table's new files, and says which.
 ///

@@ -75,6 +75,11 @@ pub const DEFAULT_COMPACTION_TARGET_FILE_SIZE: u64 = 200 * 1024 * 1024;
 /// row group is held in memory until it is encoded, so this bounds memory per open
 /// partition.
 pub const DEFAULT_COMPACTION_ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Default memory budget of a compaction's writer: rows held for sorting plus encoded
+/// buffers of all open files. Smaller than a plain write's, since decoding runs beside
+/// it; when rows of many partitions are held at once, it cuts row groups smaller than
+/// [`DEFAULT_COMPACTION_ROW_GROUP_ROWS`] rather than closing files early.
+pub const DEFAULT_COMPACTION_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
 /// Default rows per decoded batch.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
 /// Columns partitioned by, in this order, when the caller names none and the output
@@ -125,7 +130,8 @@ impl Compaction {
             enrichments: Vec::new(),
             options: WriteOptions::default()
                 .with_target_file_size(Some(DEFAULT_COMPACTION_TARGET_FILE_SIZE))
-                .with_max_row_group_rows(DEFAULT_COMPACTION_ROW_GROUP_ROWS),
+                .with_max_row_group_rows(DEFAULT_COMPACTION_ROW_GROUP_ROWS)
+                .with_max_buffered_bytes(DEFAULT_COMPACTION_MAX_BUFFERED_BYTES),
             rejects_path: None,
             batch_rows: DEFAULT_BATCH_ROWS,
             concurrency: std::thread::available_parallelism().map_or(2, usize::from),

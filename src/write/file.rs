@@ -82,9 +82,17 @@ impl FileWriter {
         self.pending_bytes + self.writer.memory_size() + self.held.load(Ordering::Relaxed)
     }
 
-    /// Encoded size so far, including the row group in progress.
+    /// Encoded size so far, including the row group in progress and the rows held for
+    /// sorting. Held rows are not encoded yet, so they count at the encoded bytes per
+    /// row so far (nothing before the first row group): their Arrow size would
+    /// overstate them several times over and roll files far below the target.
     pub(crate) fn size(&self) -> usize {
-        self.writer.bytes_written() + self.writer.in_progress_size() + self.pending_bytes
+        let encoded = self.writer.bytes_written() + self.writer.in_progress_size();
+        let held = match self.rows {
+            0 => 0,
+            rows => (encoded as u128 * self.pending_rows as u128 / u128::from(rows)) as usize,
+        };
+        encoded + held
     }
 
     /// Writes `batch`, handing the encoder at most one row group at a time so each row
@@ -120,8 +128,15 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Sorts the held-back rows and encodes them as (at most) one row group.
-    async fn write_sorted(&mut self, settings: &FileSettings) -> Result<()> {
+    /// Bytes of rows held back to be sorted.
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// Sorts the held-back rows and encodes them as (at most) one row group. The rows
+    /// are gathered in sorted order straight from the held batches, so the row group
+    /// is in memory twice at most (held and sorted), and once as soon as it is sorted.
+    pub(crate) async fn write_sorted(&mut self, settings: &FileSettings) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -130,19 +145,44 @@ impl FileWriter {
             context: format!("{context} for {}", self.path),
             source,
         };
-        let rows = arrow_select::concat::concat_batches(&settings.schema, &self.pending)
-            .map_err(|e| arrow_error("gathering rows to sort", e))?;
+        // Only the sort keys are concatenated.
         let columns: Vec<arrow_ord::sort::SortColumn> = settings
             .sort_by
             .iter()
-            .map(|&i| arrow_ord::sort::SortColumn {
-                values: Arc::clone(rows.column(i)),
-                options: None,
+            .map(|&i| {
+                let parts: Vec<&dyn arrow_array::Array> =
+                    self.pending.iter().map(|b| b.column(i).as_ref()).collect();
+                arrow_select::concat::concat(&parts).map(|values| arrow_ord::sort::SortColumn {
+                    values,
+                    options: None,
+                })
             })
-            .collect();
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| arrow_error("gathering sort keys", e))?;
         let order = arrow_ord::sort::lexsort_to_indices(&columns, None)
             .map_err(|e| arrow_error("sorting", e))?;
-        let sorted = arrow_select::take::take_record_batch(&rows, &order)
+        drop(columns);
+        // Row `r` of the concatenation is row `r - starts[b]` of held batch `b`.
+        let starts: Vec<usize> = self
+            .pending
+            .iter()
+            .scan(0, |start, b| {
+                let here = *start;
+                *start += b.num_rows();
+                Some(here)
+            })
+            .collect();
+        let indices: Vec<(usize, usize)> = order
+            .values()
+            .iter()
+            .map(|&r| {
+                let r = r as usize;
+                let b = starts.partition_point(|&s| s <= r) - 1;
+                (b, r - starts[b])
+            })
+            .collect();
+        let held: Vec<&RecordBatch> = self.pending.iter().collect();
+        let sorted = arrow_select::interleave::interleave_record_batch(&held, &indices)
             .map_err(|e| arrow_error("sorting", e))?;
         self.pending.clear();
         self.pending_rows = 0;

@@ -177,14 +177,34 @@ impl<'a> TableWriter<'a> {
                 self.close(&dir).await?;
             }
         }
-        // Memory: every open file's buffers together stay under the budget.
+        // Memory: every open file's buffers together stay under the budget. Rows held
+        // for sorting go out as a (smaller) row group first; a file is closed early
+        // only when encoded bytes alone exceed the budget, so the budget cuts row
+        // groups, not files, and the file count does not depend on timing.
         let mut buffered: usize = self.open.values().map(FileWriter::buffered).sum();
         self.peak_buffered = self.peak_buffered.max(buffered);
         while buffered > self.options.max_buffered_bytes && !self.open.is_empty() {
-            self.close_largest().await?;
+            if !self.flush_largest_pending().await? {
+                self.close_largest().await?;
+            }
             buffered = self.open.values().map(FileWriter::buffered).sum();
         }
         Ok(())
+    }
+
+    /// Encodes the rows the open file holding the most of them keeps for sorting, as a
+    /// row group; `false` when no file holds any.
+    async fn flush_largest_pending(&mut self) -> Result<bool> {
+        let Some(writer) = self
+            .open
+            .values_mut()
+            .filter(|w| w.pending_bytes() > 0)
+            .max_by_key(|w| w.pending_bytes())
+        else {
+            return Ok(false);
+        };
+        writer.write_sorted(&self.settings).await?;
+        Ok(true)
     }
 
     /// Opens the file of partition `dir`; `in_flight` files are open but out of `open`.
