@@ -16,7 +16,6 @@
 //! and byte budget); no file or tree is ever held whole.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -391,21 +390,17 @@ async fn infer(
 }
 
 /// Types of one file's lines; stops quietly where the file cannot be read further.
-fn infer_file(raw: impl Read + Send) -> (Inferred, u64, u64) {
+fn infer_file(raw: source::ChannelReader) -> (Inferred, u64, u64) {
     let mut types = Inferred::default();
     let mut rows = 0;
-    let mut bytes = 0;
-    if let Ok(mut text) = source::json_text(raw) {
-        let read = source::for_each_line(&mut text, |_, line| {
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                rows += 1;
-                types.add_line(line);
-            }
-            true
-        });
-        bytes = read.unwrap_or_default();
-    }
-    (types, rows, bytes)
+    let read = source::read_lines(raw, |_, line| {
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            rows += 1;
+            types.add_line(line);
+        }
+        true
+    });
+    (types, rows, read.unwrap_or_default())
 }
 
 /// Decodes every file, `concurrency` at once, and hands their events on in path order.
@@ -507,7 +502,7 @@ fn start_file(
 fn decode_file(
     plan: &Plan,
     file: &SourceFile,
-    raw: impl Read + Send,
+    raw: source::ChannelReader,
     mut send: impl FnMut(Event) -> bool,
 ) {
     let mut decoder = Decoder::new(&plan.schema, plan.batch_rows);
@@ -538,17 +533,14 @@ fn decode_file(
         }
         true
     };
-    let read = match source::json_text(raw) {
-        Ok(mut text) => source::for_each_line(&mut text, |number, line| {
-            decoder.line(number, line);
-            if decoder.buffered_rows() >= plan.batch_rows && !flush(&mut decoder, &mut send) {
-                gone = true;
-                return false;
-            }
-            true
-        }),
-        Err(e) => Err((1, e)),
-    };
+    let read = source::read_lines(raw, |number, line| {
+        decoder.line(number, line);
+        if decoder.buffered_rows() >= plan.batch_rows && !flush(&mut decoder, &mut send) {
+            gone = true;
+            return false;
+        }
+        true
+    });
     if gone {
         return;
     }

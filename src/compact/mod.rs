@@ -37,6 +37,7 @@
 mod decode;
 mod enrich;
 mod infer;
+mod inflate;
 mod ingest;
 mod json;
 mod progress;

@@ -168,6 +168,7 @@ pub(crate) fn open(store: &Arc<dyn ObjectStore>, file: &SourceFile) -> ChannelRe
     ChannelReader {
         rx,
         current: Bytes::new(),
+        whole,
     }
 }
 
@@ -176,6 +177,55 @@ pub(crate) fn open(store: &Arc<dyn ObjectStore>, file: &SourceFile) -> ChannelRe
 pub(crate) struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
+    /// The object comes as one chunk.
+    whole: bool,
+}
+
+/// Calls `each` with every line of the object `raw` reads, as [`for_each_line`] does
+/// (gzip inflated). An object fetched whole is inflated in one call and its lines cut
+/// in place where it can be ([`super::inflate`]); otherwise, or when that fails, it
+/// streams, which also finds where the data goes bad.
+pub(crate) fn read_lines(
+    mut raw: ChannelReader,
+    mut each: impl FnMut(u64, &[u8]) -> bool,
+) -> std::result::Result<u64, (u64, io::Error)> {
+    if raw.whole {
+        match raw.rx.blocking_recv() {
+            Some(Ok(object)) => {
+                if object.starts_with(&GZIP_MAGIC) {
+                    if let Some(read) =
+                        super::inflate::with_inflated(&object, |text| lines_in(text, &mut each))
+                    {
+                        return Ok(read);
+                    }
+                } else {
+                    return Ok(lines_in(&object, &mut each));
+                }
+                raw.current = object;
+            }
+            Some(Err(e)) => return Err((1, e)),
+            None => return Ok(0),
+        }
+    }
+    let mut text = json_text(raw).map_err(|e| (1, e))?;
+    for_each_line(&mut text, each)
+}
+
+/// [`for_each_line`] over text in memory.
+fn lines_in(text: &[u8], each: &mut impl FnMut(u64, &[u8]) -> bool) -> u64 {
+    let mut line = 0;
+    let mut start = 0;
+    for stop in memchr::memchr_iter(b'\n', text) {
+        line += 1;
+        if !each(line, trim_cr(&text[start..stop])) {
+            return text.len() as u64;
+        }
+        start = stop + 1;
+    }
+    if start < text.len() {
+        each(line + 1, trim_cr(&text[start..]));
+    }
+    text.len() as u64
 }
 
 impl Read for ChannelReader {

@@ -1,0 +1,108 @@
+//! Whole gzip objects inflated in one call with libdeflate: about 1.6 times as fast as
+//! streaming through zlib-rs (W3's 3.2 GB: 1.03 s against 1.60 s on one core), and the
+//! lines are then cut from the text in place. Only for an object already in memory
+//! that is exactly one gzip member with a moderate inflated size; anything else (several
+//! members, corrupt data, a large text) streams instead, which also reports an error
+//! with the line where it happens.
+
+use std::ptr::NonNull;
+
+use libdeflate_sys::{
+    libdeflate_alloc_decompressor, libdeflate_decompressor, libdeflate_free_decompressor,
+    libdeflate_gzip_decompress_ex, libdeflate_result_LIBDEFLATE_SUCCESS,
+};
+
+/// Largest inflated text held whole; larger objects stream.
+pub(crate) const WHOLE_TEXT_MAX: usize = 64 << 20;
+
+/// Calls `f` with the inflated text of `gz` when it is exactly one gzip member whose
+/// text fits [`WHOLE_TEXT_MAX`]; `None` (without calling `f`) otherwise.
+pub(crate) fn with_inflated<R>(gz: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let trailer = gz.len().checked_sub(4).and_then(|at| gz.get(at..))?;
+    // The trailer holds the inflated size (mod 2^32) of the last member.
+    let size = u32::from_le_bytes(trailer.try_into().ok()?) as usize;
+    if size > WHOLE_TEXT_MAX || gz.len() < 18 || gz[..2] != [0x1f, 0x8b] {
+        return None;
+    }
+    // Allocated per object (not kept per thread): decoding threads come and go, and
+    // memory held by idle ones would count against a run's peak.
+    let mut text = vec![0u8; size];
+    let (read, written) = Decompressor::new()?.gzip(gz, &mut text)?;
+    // One member that ends where the object ends, with the size its trailer says.
+    (read == gz.len() && written == size).then(|| f(&text))
+}
+
+/// An owned libdeflate decompressor.
+struct Decompressor(NonNull<libdeflate_decompressor>);
+
+impl Decompressor {
+    fn new() -> Option<Self> {
+        // SAFETY: allocation has no preconditions; null (out of memory) is checked.
+        NonNull::new(unsafe { libdeflate_alloc_decompressor() }).map(Decompressor)
+    }
+
+    /// Inflates the first gzip member of `gz` into `out`: the bytes it read and wrote,
+    /// or `None` if the data is bad or does not fit.
+    fn gzip(&mut self, gz: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+        let (mut read, mut written) = (0usize, 0usize);
+        // SAFETY: both buffers are valid for the lengths passed, `out` is writable and
+        // does not overlap `gz`, and the decompressor is live and used by one thread.
+        let result = unsafe {
+            libdeflate_gzip_decompress_ex(
+                self.0.as_ptr(),
+                gz.as_ptr().cast(),
+                gz.len(),
+                out.as_mut_ptr().cast(),
+                out.len(),
+                &mut read,
+                &mut written,
+            )
+        };
+        (result == libdeflate_result_LIBDEFLATE_SUCCESS).then_some((read, written))
+    }
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from `libdeflate_alloc_decompressor` and is freed once.
+        unsafe { libdeflate_free_decompressor(self.0.as_ptr()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn one_member_is_inflated_whole() {
+        let text = b"{\"a\":1}\n".repeat(1000);
+        assert_eq!(with_inflated(&gzip(&text), <[u8]>::to_vec), Some(text));
+        assert_eq!(with_inflated(&gzip(b""), <[u8]>::to_vec), Some(Vec::new()));
+    }
+
+    #[test]
+    fn anything_else_is_left_to_streaming() {
+        let member = gzip(b"{\"a\":1}\n");
+        // Two identical members: same trailer as one, but the first does not end the
+        // object.
+        let two = [member.clone(), member.clone()].concat();
+        assert_eq!(with_inflated(&two, <[u8]>::to_vec), None);
+        let mut corrupt = member.clone();
+        let middle = corrupt.len() / 2;
+        corrupt[middle] ^= 0xff;
+        assert_eq!(with_inflated(&corrupt, <[u8]>::to_vec), None);
+        assert_eq!(
+            with_inflated(&member[..member.len() - 1], <[u8]>::to_vec),
+            None
+        );
+        assert_eq!(with_inflated(b"{\"a\":1}\n", <[u8]>::to_vec), None);
+        assert_eq!(with_inflated(b"", <[u8]>::to_vec), None);
+    }
+}
