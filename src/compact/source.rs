@@ -361,6 +361,61 @@ mod tests {
         assert_eq!(lines(&bytes).len(), 2);
     }
 
+    /// Lines and outcome of `read_lines` over `object`, fetched whole or streamed.
+    async fn read_back(object: Vec<u8>, whole: bool) -> (Vec<(u64, Vec<u8>)>, Result<u64, u64>) {
+        let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let path = Path::from("f.gz");
+        store.put(&path, object.into()).await.unwrap();
+        let mut file = SourceFile {
+            path: "f.gz".into(),
+            relative: "f.gz".into(),
+            size: store.head(&path).await.unwrap().size,
+            e_tag: None,
+            last_modified: chrono::Utc::now(),
+        };
+        if !whole {
+            file.size = WHOLE_OBJECT_MAX + 1;
+        }
+        let reader = open(&store, &file);
+        tokio::task::spawn_blocking(move || {
+            let mut got = Vec::new();
+            let read = read_lines(reader, |n, l| {
+                got.push((n, l.to_vec()));
+                true
+            });
+            (got, read.map_err(|(line, _)| line))
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Inflating a whole object in one call and streaming it give the same lines, and
+    /// the same error line for a corrupt stream.
+    #[tokio::test]
+    async fn whole_and_streamed_objects_read_alike() {
+        let text: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("{{\"a\":{i}}}\r\n").into_bytes())
+            .chain(b"last".iter().copied())
+            .collect();
+        let one = {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&text).unwrap();
+            gz.finish().unwrap()
+        };
+        let two = [one.clone(), one.clone()].concat();
+        let mut corrupt = one.clone();
+        let at = corrupt.len() * 3 / 4;
+        corrupt[at] ^= 0x55;
+        for object in [one, two, corrupt, text.clone(), Vec::new()] {
+            let whole = read_back(object.clone(), true).await;
+            let streamed = read_back(object, false).await;
+            assert_eq!(whole, streamed);
+        }
+        let (lines, read) = read_back(text.clone(), true).await;
+        assert_eq!((lines.len(), read), (5001, Ok(text.len() as u64)));
+        assert_eq!(lines[0].1, b"{\"a\":0}");
+    }
+
     #[test]
     fn long_lines_grow_the_buffer() {
         let long = vec![b'x'; LINE_BUFFER * 3 + 7];
