@@ -10,8 +10,9 @@ speed relative to the fastest peer.
     python3 benches/run_workloads.py --shared ../shared --data data --rounds 1 --workloads W3
 
 Needs the peers' virtualenv (.venv, from shared/bench/requirements.txt), the W1 input
-(shared/bench/gen/gen_battery.py, see docs/benchmarks.md) and a release build of
-benches/workloads.rs, which this script makes with cargo.
+(shared/bench/gen/gen_battery.py, see docs/benchmarks.md) and release builds of
+benches/workloads.rs (`workloads`, and `workloads_mimalloc` for W3), which this script
+makes with cargo.
 """
 
 import argparse
@@ -23,16 +24,17 @@ import subprocess
 import sys
 
 
-def workloads_binary():
+def workloads_binary(name="workloads"):
+    """The bench program `name`: `workloads` (system allocator) or `workloads_mimalloc`."""
     out = subprocess.run(
-        ["cargo", "bench", "--bench", "workloads", "--no-run", "--message-format=json"],
+        ["cargo", "bench", "--bench", name, "--no-run", "--message-format=json"],
         check=True, capture_output=True, text=True,
     ).stdout
     for line in out.splitlines():
         msg = json.loads(line)
-        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["target"]["name"] == "workloads":
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["target"]["name"] == name:
             return msg["executable"]
-    sys.exit("could not find the workloads binary")
+    sys.exit(f"could not find the {name} binary")
 
 
 def run(cmd):
@@ -63,6 +65,8 @@ def main():
     battery = os.path.join(a.data, "battery", "battery_12m.parquet")
     out = a.out or os.path.join(a.data, "out")
     ours = workloads_binary()
+    # The compaction workload runs on the mimalloc build (see benches/workloads.rs).
+    ours_w3 = workloads_binary("workloads_mimalloc") if "W3" in wanted else None
     w2_args = ["--date", "2024-11-03", "--prefix", "a"]
     jobs = [("W1", tool, [a.python, os.path.join(peers, f"w1_{tool}.py"), battery, "--out", os.path.join(out, f"w1_{tool}")])
             for tool in ("pyarrow", "duckdb", "polars")]
@@ -77,7 +81,7 @@ def main():
         ("W3", "duckdb", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb")]),
         ("W3", "duckdb-s100", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb_s100"), "--sample-size", "100"]),
         ("W3", "polars", [a.python, os.path.join(peers, "w3_polars.py"), fleet, "--out", os.path.join(out, "w3_polars")]),
-        ("W3", "parquet-storage", [ours, "w3", fleet, "--out", os.path.join(out, "w3_rust")]),
+        ("W3", "parquet-storage", [ours_w3, "w3", fleet, "--out", os.path.join(out, "w3_rust")]),
     ]
     jobs = [j for j in jobs if j[0] in wanted]
 
