@@ -197,7 +197,7 @@ impl Column {
                 v.push(days);
             }
             (Data::F64(v), _) => {
-                let Some(value) = number_text(raw).and_then(|t| t.parse::<f64>().ok()) else {
+                let Some(value) = number_text(raw).and_then(parse_f64) else {
                     return self.misfit("not a number");
                 };
                 v.push(value);
@@ -292,6 +292,48 @@ fn number_text(raw: &str) -> Option<&str> {
     };
     let first = text.as_bytes().first()?;
     (first.is_ascii_digit() || (*first == b'-' && text.len() > 1)).then_some(text)
+}
+
+/// Powers of ten that are exact in an `f64`.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `text` as an `f64`, exactly as `str::parse` reads it. Plain decimals of at most 15
+/// digits (most sensor values) take Clinger's fast path: the digits and the power of
+/// ten are both exact in an `f64`, so one correctly rounded division gives the
+/// correctly rounded result. Everything else goes to `str::parse`.
+fn parse_f64(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut count = 0usize;
+    let mut fraction: Option<usize> = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                count += 1;
+            }
+            // A point between digits: not first, not last, only one.
+            b'.' if fraction.is_none() && i > 0 && i + 1 < digits.len() => {
+                fraction = Some(digits.len() - i - 1);
+            }
+            _ => return text.parse().ok(),
+        }
+        if count > 15 {
+            return text.parse().ok();
+        }
+    }
+    if count == 0 {
+        return text.parse().ok();
+    }
+    let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction.unwrap_or(0)];
+    Some(if negative { -value } else { value })
 }
 
 /// What a decoder has counted since it was made.
@@ -551,6 +593,27 @@ mod tests {
         }
         let batch = d.flush().unwrap().unwrap();
         (batch, d.take_rejects(), d.counts().clone())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// The fast path reads every number exactly as `str::parse` does.
+        #[test]
+        fn floats_parse_as_std_does(
+            text in "-?[0-9]{0,18}(\\.[0-9]{0,18})?([eE][+-]?[0-9]{1,3})?|-?[0-9.]{0,6}|[0-9]{1,3}[a-z ][0-9]|[1-9][0-9]{13,17}\\.[0-9]{1,4}",
+            value in proptest::num::f64::ANY,
+        ) {
+            proptest::prop_assert_eq!(
+                parse_f64(&text).map(f64::to_bits),
+                text.parse::<f64>().ok().map(f64::to_bits),
+                "{:?}", text
+            );
+            let shown = value.to_string();
+            proptest::prop_assert_eq!(
+                parse_f64(&shown).map(f64::to_bits),
+                shown.parse::<f64>().ok().map(f64::to_bits)
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! members, corrupt data, a large text) streams instead, which also reports an error
 //! with the line where it happens.
 
+use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
 use libdeflate_sys::{
@@ -26,8 +27,11 @@ pub(crate) fn with_inflated<R>(gz: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<
     }
     // Allocated per object (not kept per thread): decoding threads come and go, and
     // memory held by idle ones would count against a run's peak.
-    let mut text = vec![0u8; size];
-    let (read, written) = Decompressor::new()?.gzip(gz, &mut text)?;
+    // Not zeroed first: libdeflate writes the text, and only what it wrote is read.
+    let mut text: Vec<u8> = Vec::with_capacity(size);
+    let (read, written) = Decompressor::new()?.gzip(gz, text.spare_capacity_mut())?;
+    // SAFETY: libdeflate initialised the first `written` bytes (at most the capacity).
+    unsafe { text.set_len(written.min(size)) };
     // One member that ends where the object ends, with the size its trailer says.
     (read == gz.len() && written == size).then(|| f(&text))
 }
@@ -43,10 +47,11 @@ impl Decompressor {
 
     /// Inflates the first gzip member of `gz` into `out`: the bytes it read and wrote,
     /// or `None` if the data is bad or does not fit.
-    fn gzip(&mut self, gz: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+    fn gzip(&mut self, gz: &[u8], out: &mut [MaybeUninit<u8>]) -> Option<(usize, usize)> {
         let (mut read, mut written) = (0usize, 0usize);
-        // SAFETY: both buffers are valid for the lengths passed, `out` is writable and
-        // does not overlap `gz`, and the decompressor is live and used by one thread.
+        // SAFETY: both buffers are valid for the lengths passed, `out` is writable (libdeflate
+        // only writes it) and does not overlap `gz`, and the decompressor is live and used
+        // by one thread.
         let result = unsafe {
             libdeflate_gzip_decompress_ex(
                 self.0.as_ptr(),
