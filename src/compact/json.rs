@@ -120,18 +120,14 @@ pub(crate) struct FixedColumns {
 
 impl FixedColumns {
     pub(crate) fn new(names: Vec<String>) -> Self {
+        // Pushed as one line, so until lines say otherwise keys are expected in the
+        // columns' order.
         let mut lookup = Lookup::default();
+        lookup.start_line();
         for name in &names {
             lookup.push(name);
         }
-        // Until lines say otherwise, keys are expected in the columns' order.
-        lookup.follows.fill(usize::MAX);
-        for i in 1..names.len() {
-            lookup.follows[i - 1] = i;
-        }
-        if let Some(start) = lookup.follows.last_mut() {
-            *start = 0;
-        }
+        lookup.start_line();
         FixedColumns {
             lookup,
             unknown: FxHashMap::default(),
@@ -222,7 +218,7 @@ pub(crate) fn walk_object<'a, C: Columns>(
                 }
             };
             s.whitespace();
-            s.expect(b':', "':'")?;
+            s.eat(b':', "':'")?;
             s.whitespace();
             let start = s.at;
             s.value(1)?;
@@ -336,7 +332,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), LineError> {
+    /// Consumes `byte`, or fails saying `what` should have come.
+    fn eat(&mut self, byte: u8, what: &str) -> Result<(), LineError> {
         if self.peek() == Some(byte) {
             self.at += 1;
             Ok(())
@@ -347,7 +344,7 @@ impl<'a> Scanner<'a> {
 
     /// A key: its raw text between the quotes, and whether it holds escapes.
     fn key(&mut self) -> Result<(&'a str, bool), LineError> {
-        self.expect(b'"', "a key")?;
+        self.eat(b'"', "a key")?;
         let start = self.at;
         let escaped = self.string_rest()?;
         Ok((&self.text[start..self.at - 1], escaped))
@@ -429,7 +426,7 @@ impl<'a> Scanner<'a> {
                     if open == b'{' {
                         self.key()?;
                         self.whitespace();
-                        self.expect(b':', "':'")?;
+                        self.eat(b':', "':'")?;
                         self.whitespace();
                     }
                     self.value(depth + 1)?;

@@ -214,18 +214,33 @@ pub(crate) fn read_lines(
 /// [`for_each_line`] over text in memory.
 fn lines_in(text: &[u8], each: &mut impl FnMut(u64, &[u8]) -> bool) -> u64 {
     let mut line = 0;
+    if let Some(rest) = complete_lines(text, 0, &mut line, each)
+        && rest < text.len()
+    {
+        each(line + 1, trim_cr(&text[rest..]));
+    }
+    text.len() as u64
+}
+
+/// Hands `each` every line of `text` that a `\n` ends, numbered on from `*line`; newlines
+/// are searched from `search` on (the bytes before it hold none). Returns where the
+/// unfinished rest begins, or `None` once `each` asks to stop.
+fn complete_lines(
+    text: &[u8],
+    search: usize,
+    line: &mut u64,
+    each: &mut impl FnMut(u64, &[u8]) -> bool,
+) -> Option<usize> {
     let mut start = 0;
-    for stop in memchr::memchr_iter(b'\n', text) {
-        line += 1;
-        if !each(line, trim_cr(&text[start..stop])) {
-            return text.len() as u64;
+    for stop in memchr::memchr_iter(b'\n', &text[search..]) {
+        let stop = search + stop;
+        *line += 1;
+        if !each(*line, trim_cr(&text[start..stop])) {
+            return None;
         }
         start = stop + 1;
     }
-    if start < text.len() {
-        each(line + 1, trim_cr(&text[start..]));
-    }
-    text.len() as u64
+    Some(start)
 }
 
 impl Read for ChannelReader {
@@ -298,18 +313,10 @@ pub(crate) fn for_each_line(
             return Ok(total);
         }
         let end = filled + n;
-        let mut start = 0;
         // Newlines can only be in the new bytes.
-        let mut search = filled;
-        while let Some(at) = memchr::memchr(b'\n', &buf[search..end]) {
-            let stop = search + at;
-            line += 1;
-            if !each(line, trim_cr(&buf[start..stop])) {
-                return Ok(total);
-            }
-            start = stop + 1;
-            search = start;
-        }
+        let Some(start) = complete_lines(&buf[..end], filled, &mut line, &mut each) else {
+            return Ok(total);
+        };
         buf.copy_within(start..end, 0);
         filled = end - start;
     }
