@@ -82,6 +82,12 @@ def main():
         ("W3", "duckdb-s100", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb_s100"), "--sample-size", "100"]),
         ("W3", "polars", [a.python, os.path.join(peers, "w3_polars.py"), fleet, "--out", os.path.join(out, "w3_polars")]),
         ("W3", "parquet-storage", [ours_w3, "w3", fleet, "--out", os.path.join(out, "w3_rust")]),
+        # Reading each source once, rows spilled to local disk until the schema is known.
+        ("W3", "parquet-storage --spill-dir", [ours_w3, "w3", fleet, "--out", os.path.join(out, "w3_rust_spill"),
+                                               "--spill-dir", out]),
+        # Not a tool: gzip inflate + JSON parse on all cores, the floor the issue names
+        # (its "files" column counts input files).
+        ("W3", "floor: inflate+parse", [ours_w3, "w3-floor", fleet]),
     ]
     jobs = [j for j in jobs if j[0] in wanted]
 

@@ -223,7 +223,8 @@ fn read_manifest(root: &Path) -> serde_json::Value {
 /// timed from listing to the last byte written, then read back (not timed).
 async fn w3(args: &[String]) -> Result<(), Failure> {
     use parquet_storage::compact::{Compaction, Enrichment};
-    let usage = "w3 <input dir> --out <dir> [--concurrency N]";
+    let usage =
+        "w3 <input dir> --out <dir> [--concurrency N] [--max-buffered-mb M] [--spill-dir D]";
     let root = PathBuf::from(args.first().ok_or(usage)?);
     let out = PathBuf::from(flag(args, "--out").ok_or(usage)?);
     if out.exists() {
@@ -245,6 +246,9 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
         .with_enrichment(Enrichment::source_file("source_file"));
     if let Some(n) = flag(args, "--concurrency") {
         compaction = compaction.with_concurrency(n.parse()?);
+    }
+    if let Some(dir) = flag(args, "--spill-dir") {
+        compaction = compaction.with_spill_dir(dir);
     }
     if let Some(mb) = flag(args, "--max-buffered-mb") {
         let options = parquet_storage::WriteOptions::default()
@@ -329,6 +333,7 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
             "files_failed": summary.files_failed,
             "bytes_json": summary.bytes_json,
             "infer_seconds": summary.infer_duration.map(|d| d.as_secs_f64()),
+            "bytes_spilled": summary.bytes_spilled,
             "rejects_path": summary.rejects_path,
         })
     );

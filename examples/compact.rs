@@ -107,6 +107,7 @@ async fn main() -> Result<(), Failure> {
                 bar.set_prefix(match p.phase {
                     Phase::Infer => "infer",
                     Phase::Compact => "compact",
+                    Phase::Write => "write",
                     _ => "done",
                 });
                 bar.set_message(format!(

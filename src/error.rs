@@ -183,6 +183,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// A compaction's local spill (rows kept on disk until the inferred schema is known)
+    /// failed: the directory is missing, full or not writable.
+    #[error(
+        "could not {operation} the compaction spill file {path}: choose another directory \
+         with Compaction::with_spill_dir, or leave it out to read the sources twice"
+    )]
+    Spill {
+        /// What was being done.
+        operation: &'static str,
+        /// The file or directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+
     /// An option or setting is out of range or inconsistent.
     #[error("invalid configuration: {message}")]
     Config {

@@ -11,6 +11,7 @@ use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_schema::DataType;
+use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
 use parquet_storage::compact::{Compaction, CompactionSummary, Enrichment, Phase, Progress};
@@ -30,6 +31,8 @@ per_backend!(
     rows_are_sorted_within_a_file,
     partitions_roll_at_the_target_size,
     progress_reaches_done_with_every_file,
+    spilling_or_reading_twice_gives_the_same_table,
+    a_spill_that_cannot_be_made_fails_the_run_and_leaves_nothing,
     rerun_over_the_same_sources_adds_nothing,
     ingest_killed_at_every_step_then_rerun_is_exact,
     in_place_compaction_killed_at_every_step_keeps_rows_exact,
@@ -501,36 +504,156 @@ async fn progress_reaches_done_with_every_file(backend: &Backend) {
         )
         .await;
     }
-    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
-    let summary = Compaction::ndjson(backend.store(), "src")
-        .on_progress({
+    // Spilling: files are read once, then written; without a spill (the default), read
+    // to infer, then read and written.
+    for (spill, first) in [(true, Phase::Compact), (false, Phase::Infer)] {
+        let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+        let mut compaction = Compaction::ndjson(backend.store(), "src").on_progress({
             let seen = Arc::clone(&seen);
             move |p| seen.lock().unwrap().push(p.clone())
-        })
+        });
+        if spill {
+            compaction = compaction.with_spill_dir(std::env::temp_dir());
+        }
+        let name = format!("t{spill}");
+        let summary = compaction
+            .run(&backend.engine, &table(&name))
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        let phases: Vec<Phase> = seen.iter().map(|p| p.phase).collect();
+        let second = if spill { Phase::Write } else { Phase::Compact };
+        let expected: Vec<Phase> = [[first; 3], [second; 3]].concat();
+        assert_eq!(phases[..6], expected, "spill {spill}");
+        let files: Vec<usize> = seen[..6].iter().map(|p| p.files_done).collect();
+        assert_eq!(files, [1, 2, 3, 1, 2, 3]);
+        let rows: Vec<u64> = seen[..6].iter().map(|p| p.rows).collect();
+        assert_eq!(rows, [2, 4, 6, 2, 4, 6]);
+        let last = seen.last().unwrap();
+        assert_eq!(
+            (last.phase, last.files_done, last.files_total, seen.len()),
+            (Phase::Done, 3, 3, 7)
+        );
+        assert_eq!(last.bytes_out, summary.bytes_out);
+        assert!(summary.bytes_out > 0 && summary.infer_duration.is_some());
+        assert_eq!(summary.bytes_json, 3 * 18);
+        assert_eq!(summary.bytes_spilled > 0, spill);
+        assert_eq!(summary.rows_out, 6);
+    }
+}
+
+/// Every kind of dirt at once, over three files and two sites.
+async fn put_dirty_sources(backend: &Backend) {
+    put(
+        backend,
+        "dirty/s1/a.ndjson",
+        concat!(
+            "{\"id\": 1, \"n\": 1, \"f\": 1, \"o\": {\"k\": [1, \"\\\"q\\\"\"]}, \"s\": \"\\\"x\\\"\"}\n",
+            "{\"id\": 2, \"n\": \"N/A\", \"f\": 2.5, \"b\": true, \"id\": 3}\n",
+            "{\"id\": 4, \"n\": \n",
+            "\n",
+            "[1, 2]\n",
+            "{\"id\": 5, \"late\": null, \"neg\": -0}",
+        ),
+    )
+    .await;
+    put(
+        backend,
+        "dirty/s2/b.ndjson.gz",
+        gz(concat!(
+            "{\"new\": \"only here\", \"id\": 6, \"f\": -3, \"neg\": \"t\"}\n",
+            "{\"id\": 7, \"b\": \"yes\", \"n\": 12, \"late\": 1e400}\n",
+        )),
+    )
+    .await;
+    put(backend, "dirty/s2/c.gz", Vec::new()).await;
+    let mut cut = gz("{\"id\": 8}\n{\"id\": 9}\n");
+    cut.truncate(cut.len() - 6);
+    put(backend, "dirty/s2/d.gz", cut).await;
+}
+
+async fn spilling_or_reading_twice_gives_the_same_table(backend: &Backend) {
+    put_dirty_sources(backend).await;
+    let run = |spill: bool, name: &'static str| {
+        let mut compaction = Compaction::ndjson(backend.store(), "dirty/*/*")
+            .with_enrichment(Enrichment::path_segment("site", 0))
+            .with_enrichment(Enrichment::source_file("source"))
+            .with_batch_rows(2);
+        if spill {
+            compaction = compaction.with_spill_dir(std::env::temp_dir());
+        }
+        async move { compaction.run(&backend.engine, &table(name)).await.unwrap() }
+    };
+    let (once, twice) = (run(true, "once").await, run(false, "twice").await);
+    accounted(&once);
+    assert!(once.bytes_spilled > 0 && twice.bytes_spilled == 0);
+    let numbers = |s: &CompactionSummary| {
+        (
+            s.files,
+            s.files_failed,
+            s.files_empty,
+            s.rows_in,
+            s.rows_out,
+            s.rows_rejected,
+            s.rejects,
+            s.values_rejected.clone(),
+        )
+    };
+    assert_eq!(numbers(&once), numbers(&twice));
+    // The cut gzip still gives both its lines (only its trailer is short).
+    assert_eq!(
+        (once.rows_out, once.rows_rejected, once.files_failed),
+        (7, 2, 1)
+    );
+    assert_eq!(once.schema, twice.schema);
+    assert_eq!(once.sources, twice.sources);
+    let reasons = |r: Vec<serde_json::Value>| -> Vec<String> {
+        r.iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r["source_file"], r["line"], r["value"], r["reason"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        reasons(rejects(backend, &once).await),
+        reasons(rejects(backend, &twice).await)
+    );
+    assert_eq!(
+        read_back(backend, "once").await,
+        read_back(backend, "twice").await
+    );
+    let batch = read_back(backend, "once").await;
+    assert_eq!(
+        strings(&batch, "s"),
+        [Some("\"x\"".into()), None, None, None, None, None, None]
+    );
+    assert_eq!(
+        strings(&batch, "neg")[2..4],
+        [Some("-0".into()), Some("t".into())]
+    );
+}
+
+async fn a_spill_that_cannot_be_made_fails_the_run_and_leaves_nothing(backend: &Backend) {
+    put_dirty_sources(backend).await;
+    let err = Compaction::ndjson(backend.store(), "dirty/*/*")
+        .with_spill_dir("/nonexistent/spill-here")
         .run(&backend.engine, &table("t"))
         .await
-        .unwrap();
-    let seen = seen.lock().unwrap();
-    let infer: Vec<usize> = seen
-        .iter()
-        .filter(|p| p.phase == Phase::Infer)
-        .map(|p| p.files_done)
-        .collect();
-    assert_eq!(infer, [1, 2, 3]);
-    let compact: Vec<u64> = seen
-        .iter()
-        .filter(|p| p.phase == Phase::Compact)
-        .map(|p| p.rows)
-        .collect();
-    assert_eq!(compact, [2, 4, 6]);
-    let last = seen.last().unwrap();
-    assert_eq!(
-        (last.phase, last.files_done, last.files_total),
-        (Phase::Done, 3, 3)
+        .unwrap_err();
+    assert!(
+        matches!(err, parquet_storage::Error::Spill { .. }),
+        "{err:?}"
     );
-    assert_eq!(last.bytes_out, summary.bytes_out);
-    assert!(summary.bytes_out > 0 && summary.infer_duration.is_some());
-    assert_eq!(summary.bytes_json, 3 * 18);
+    assert!(err.to_string().contains("/nonexistent/spill-here"), "{err}");
+    let left = backend
+        .store()
+        .list(Some(&Path::from("t")))
+        .collect::<Vec<_>>()
+        .await;
+    assert!(left.is_empty(), "{left:?}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -631,12 +754,26 @@ async fn rerun_over_the_same_sources_adds_nothing(backend: &Backend) {
 /// of the run's rows or none; a re-run then leaves exactly the source rows.
 async fn ingest_killed_at_every_step_then_rerun_is_exact(backend: &Backend) {
     put_fleet(backend, "kill").await;
+    // Reading the sources twice (the default) and once, spilling.
+    for spill in [false, true] {
+        killed_at_every_step(backend, spill).await;
+    }
+}
+
+async fn killed_at_every_step(backend: &Backend, spill: bool) {
     let all: Vec<i64> = (0..40).collect();
+    let fleet = || {
+        let compaction = fleet_compaction(backend, "kill");
+        match spill {
+            true => compaction.with_spill_dir(std::env::temp_dir()),
+            false => compaction,
+        }
+    };
     // How many mutating requests a whole run makes.
     let counting = Arc::new(FaultyStore::new(backend.store(), 0));
     let engine = backend.engine_over(|_| Arc::clone(&counting) as _);
-    fleet_compaction(backend, "kill")
-        .run(&engine, &table("kc"))
+    fleet()
+        .run(&engine, &table(&format!("kc{spill}")))
         .await
         .unwrap();
     let steps = counting.requests();
@@ -645,11 +782,9 @@ async fn ingest_killed_at_every_step_then_rerun_is_exact(backend: &Backend) {
         "staged files, rejects, commit, publish, finish: {steps}"
     );
     for step in 1..=steps {
-        let name = format!("k{step}");
+        let name = format!("k{spill}{step}");
         let dying = backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _);
-        let died = fleet_compaction(backend, "kill")
-            .run(&dying, &table(&name))
-            .await;
+        let died = fleet().run(&dying, &table(&name)).await;
         assert!(died.is_err(), "the run survived its death at step {step}");
         let seen = ids(&backend.engine, &name).await;
         assert!(
@@ -657,10 +792,7 @@ async fn ingest_killed_at_every_step_then_rerun_is_exact(backend: &Backend) {
             "killed at step {step} of {steps}, a reader sees {} of 40 rows",
             seen.len()
         );
-        let rerun = fleet_compaction(backend, "kill")
-            .run(&backend.engine, &table(&name))
-            .await
-            .unwrap();
+        let rerun = fleet().run(&backend.engine, &table(&name)).await.unwrap();
         assert_eq!(
             rerun.files_skipped + rerun.files,
             4,

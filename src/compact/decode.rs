@@ -16,7 +16,8 @@ use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, Scala
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
-use super::json::{FixedColumns, unquote, walk_object};
+use super::infer::{Inferred, JsonType};
+use super::json::{Columns, FixedColumns, GrowingColumns, Lookup, unquote, walk_object};
 use super::rejects::Reject;
 use crate::error::{Error, Result};
 
@@ -281,6 +282,22 @@ impl Column {
     }
 }
 
+/// A copy of `text` in buffers of its own. A batch read from a spill file is one
+/// allocation that all its arrays point into; taking a column as it is would keep all
+/// of it alive (and counted, by the writer's memory budget) for as long as the column.
+fn compact_copy(text: &StringArray) -> StringArray {
+    let offsets = text.value_offsets();
+    let (first, last) = (offsets[0], offsets[text.len()]);
+    let values = Buffer::from_slice_ref(&text.value_data()[first as usize..last as usize]);
+    let offsets: Vec<i32> = offsets.iter().map(|o| o - first).collect();
+    let nulls = (text.nulls()).map(|n| NullBuffer::from(n.iter().collect::<Vec<bool>>()));
+    StringArray::new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        values,
+        nulls,
+    )
+}
+
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
@@ -349,12 +366,39 @@ pub(crate) struct Counts {
     pub(crate) values_rejected: Vec<u64>,
 }
 
+/// The keys a decoder knows: a schema's columns, or, decoding raw, every key it meets.
+#[derive(Debug)]
+enum Keys {
+    Fixed(FixedColumns),
+    Growing(GrowingColumns),
+}
+
+impl Columns for Keys {
+    fn index(&mut self, key: &str) -> Option<usize> {
+        match self {
+            Keys::Fixed(k) => k.index(key),
+            Keys::Growing(k) => k.index(key),
+        }
+    }
+
+    fn lookup(&mut self) -> &mut Lookup {
+        match self {
+            Keys::Fixed(k) => k.lookup(),
+            Keys::Growing(k) => k.lookup(),
+        }
+    }
+}
+
 /// Decodes lines of one schema into record batches.
 #[derive(Debug)]
 pub(crate) struct Decoder {
     schema: SchemaRef,
     columns: Vec<Column>,
-    keys: FixedColumns,
+    keys: Keys,
+    /// Decoding raw ([`Decoder::raw`]): each column's type over the lines so far.
+    types: Option<Vec<Option<JsonType>>>,
+    /// Reused per line while decoding raw: its fields' types, kept if the line parses.
+    scratch: Vec<(usize, JsonType)>,
     /// Per column: the row number that last set it, to tell set from unset.
     stamps: Vec<u64>,
     row: u64,
@@ -389,13 +433,26 @@ impl Decoder {
                 ..Counts::default()
             },
             columns,
-            keys: FixedColumns::new(names),
+            keys: Keys::Fixed(FixedColumns::new(names)),
+            types: None,
+            scratch: Vec::new(),
             row: 0,
             touched: Vec::new(),
             lines: Vec::new(),
             source: String::new(),
             rejects: Vec::new(),
         }
+    }
+
+    /// A decoder for lines whose schema is not known yet: every key becomes a text
+    /// column holding what a text column of the inferred schema would hold (strings
+    /// unquoted, anything else as raw JSON), and each column's [`JsonType`] is inferred
+    /// on the way, as [`Inferred`] does. [`Decoder::convert`] later types the batches.
+    pub(crate) fn raw() -> Decoder {
+        let mut decoder = Decoder::new(&Schema::empty(), 0);
+        decoder.keys = Keys::Growing(GrowingColumns::default());
+        decoder.types = Some(Vec::new());
+        decoder
     }
 
     /// The schema of the batches.
@@ -418,14 +475,30 @@ impl Decoder {
         let row = self.row;
         self.touched.clear();
         let rejects_before = self.rejects.len();
-        let (columns, stamps, touched, rejects, source) = (
+        let buffered = self.lines.len();
+        let inferring = self.types.is_some();
+        self.scratch.clear();
+        let (columns, stamps, touched, rejects, source, scratch, values_rejected) = (
             &mut self.columns,
             &mut self.stamps,
             &mut self.touched,
             &mut self.rejects,
             &self.source,
+            &mut self.scratch,
+            &mut self.counts.values_rejected,
         );
         let mut field = |i: usize, raw: &str| {
+            if inferring {
+                // A key met for the first time: a text column, null in earlier rows.
+                while columns.len() <= i {
+                    let mut column = Column::new(&Field::new("", DataType::Utf8, true), 0);
+                    (0..buffered).for_each(|_| column.push_null());
+                    columns.push(column);
+                    stamps.push(0);
+                    values_rejected.push(0);
+                }
+                scratch.push((i, JsonType::of(raw)));
+            }
             if stamps[i] == row {
                 // A repeated key: the last one wins, as in serde_json and most readers.
                 columns[i].pop();
@@ -444,6 +517,16 @@ impl Decoder {
             }
         };
         let parsed = walk_object(line, &mut self.keys, &mut field);
+        if let Keys::Growing(keys) = &self.keys
+            && self.columns.last().is_some_and(|c| c.name.is_empty())
+        {
+            // Columns made for new keys take their names.
+            for (column, name) in self.columns.iter_mut().zip(keys.names()) {
+                if column.name.is_empty() {
+                    column.name.clone_from(name);
+                }
+            }
+        }
         let reason = match parsed {
             Err(e) => Some(e.to_string()),
             Ok(()) => {
@@ -460,6 +543,12 @@ impl Decoder {
         };
         match reason {
             None => {
+                if let Some(types) = &mut self.types {
+                    types.resize(self.columns.len(), None);
+                    for &(i, ty) in &self.scratch {
+                        types[i] = Some(types[i].map_or(ty, |t| t.widen(ty)));
+                    }
+                }
                 for reject in &self.rejects[rejects_before..] {
                     if let Some(i) = reject.column.as_ref().and_then(|c| self.index_of(c)) {
                         self.counts.values_rejected[i] += 1;
@@ -524,6 +613,13 @@ impl Decoder {
             }
             arrays.push(array);
         }
+        if self.schema.fields().len() != self.columns.len() {
+            // Decoding raw, keys were met since the last batch.
+            let fields: Vec<Field> = (self.columns.iter())
+                .map(|c| Field::new(c.name.as_str(), DataType::Utf8, true))
+                .collect();
+            self.schema = Arc::new(Schema::new(fields));
+        }
         let options = RecordBatchOptions::new().with_row_count(Some(self.lines.len()));
         self.lines.clear();
         let batch = RecordBatch::try_new_with_options(Arc::clone(&self.schema), arrays, &options)
@@ -533,6 +629,78 @@ impl Decoder {
             source,
         })?;
         Ok(Some(batch))
+    }
+
+    /// Source lines of the rows buffered for the next batch.
+    pub(crate) fn buffered_lines(&self) -> &[u64] {
+        &self.lines
+    }
+
+    /// Decoding raw: the keys met on lines that parsed, with their types, as
+    /// [`Inferred`] would have them for the same lines.
+    pub(crate) fn inferred(&self) -> Option<Inferred> {
+        let (Keys::Growing(keys), Some(types)) = (&self.keys, &self.types) else {
+            return None;
+        };
+        Some(Inferred::from_parts(keys.clone(), types.clone()))
+    }
+
+    /// Types a batch that [`Decoder::raw`] decoded into this decoder's schema, which must
+    /// be inferred ([`Inferred::schema`]) from lines that include the batch's: each
+    /// column comes from the raw column of its name, or is null where there is none.
+    /// Text columns are taken as they are, since raw decoding already made them what a
+    /// text column holds; the others parse their text, as decoding the lines would
+    /// have. `lines` are the rows' source lines, for rejects.
+    pub(crate) fn convert(&mut self, raw: &RecordBatch, lines: &[u64]) -> Result<RecordBatch> {
+        use arrow_array::cast::AsArray;
+        let rows = raw.num_rows();
+        let mut arrays = Vec::with_capacity(self.columns.len());
+        for (i, column) in self.columns.iter_mut().enumerate() {
+            let found = raw.schema().index_of(&column.name).ok();
+            let text = found.and_then(|j| raw.column(j).as_string_opt::<i32>());
+            let Some(text) = text else {
+                arrays.push(arrow_array::new_null_array(&column.target, rows));
+                continue;
+            };
+            match column.kind {
+                Kind::Text if column.target == DataType::Utf8 => {
+                    arrays.push(Arc::new(compact_copy(text)));
+                    continue;
+                }
+                Kind::Bool | Kind::Int { .. } | Kind::Float => {}
+                _ => {
+                    return Err(Error::config(format!(
+                        "column {:?}: raw decoding covers inferred types only, not {}",
+                        column.name, column.target
+                    )));
+                }
+            }
+            for (row, value) in text.iter().enumerate() {
+                let Some(value) = value else {
+                    column.push_null();
+                    continue;
+                };
+                if let Err(reason) = column.push(value) {
+                    self.counts.values_rejected[i] += 1;
+                    self.rejects.push(Reject {
+                        source_file: self.source.clone(),
+                        line: lines.get(row).copied(),
+                        column: Some(column.name.clone()),
+                        value: Some(value.to_string()),
+                        reason,
+                    });
+                }
+            }
+            arrays.push(column.finish()?);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(Arc::clone(&self.schema), arrays, &options).map_err(
+            |source| Error::Arrow {
+                table: String::new(),
+                context: format!("typing rows of {}", self.source),
+                source,
+            },
+        )
     }
 
     /// Takes the rejects collected so far.
@@ -547,7 +715,11 @@ impl Decoder {
 
     /// Keys met that are not columns, with how often.
     pub(crate) fn unknown_keys(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.keys.unknown.iter().map(|(k, v)| (k.as_str(), *v))
+        let unknown = match &self.keys {
+            Keys::Fixed(keys) => Some(&keys.unknown),
+            Keys::Growing(_) => None,
+        };
+        unknown.into_iter().flatten().map(|(k, v)| (k.as_str(), *v))
     }
 
     /// Column names in order.

@@ -79,6 +79,16 @@ pub(crate) struct Inferred {
 }
 
 impl Inferred {
+    /// Keys as met and their types (`None` for keys met only on lines that did not
+    /// parse).
+    pub(crate) fn from_parts(columns: GrowingColumns, types: Vec<Option<JsonType>>) -> Self {
+        Inferred {
+            columns,
+            types,
+            scratch: Vec::new(),
+        }
+    }
+
     /// Takes in one line; a line that is not one JSON object is ignored entirely, as
     /// decoding rejects it.
     pub(crate) fn add_line(&mut self, line: &[u8]) {

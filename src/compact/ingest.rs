@@ -1,14 +1,18 @@
-//! The run: list, infer (without a schema), then decode and write with the files
-//! overlapped.
+//! The run: list, then decode and write with the files overlapped. Without a registry
+//! schema the schema is inferred first: by a first pass over all sources that only
+//! infers, or, with [`Compaction::with_spill_dir`], while decoding each file once into
+//! text columns spilled to local disk ([`super::spill`]) and typed afterwards.
 //!
 //! ```text
 //! producer task ── for each file, in path order, at most `concurrency` at once:
 //!    download task (object_store stream) ─chunks─► blocking decoder thread
 //!        inflate ► split lines ► decode into Arrow ► enrich ─events─► (bounded channel)
+//!                                   (or, inferring: ► spill ─segments─►)
 //! consumer (this task) ── drains the files' channels in path order:
 //!    batches ─► write_output (the partitioned TableWriter, its own task)
 //!    rejects ─► RejectWriter (NDJSON on the destination backend)
-//!    outcomes ─► summary + progress
+//!    outcomes ─► summary + progress (and the inferred schema, merged in path order)
+//! then, after spilling: segments, `concurrency` at once ─► read ► type ► enrich ─► write_output
 //! ```
 //!
 //! Memory is bounded by `concurrency` files, each with a few download chunks, the line
@@ -28,9 +32,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use super::decode::{Counts, Decoder};
 use super::enrich::Enricher;
 use super::infer::Inferred;
+use super::inflate::TextBuffers;
 use super::progress::{Phase, Reporter};
 use super::rejects::{Reject, RejectWriter};
 use super::source::{self, SourceFile, SourceSpec};
+use super::spill::{Segment, Spill};
 use super::{Compaction, CompactionSummary, DEFAULT_PARTITION_COLUMNS, SourceReport};
 use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
@@ -61,17 +67,24 @@ pub(crate) async fn write_output(
 /// What one file's decoder sends.
 enum Event {
     Batch(RecordBatch),
+    Spilled(Segment),
     Rejects(Vec<Reject>),
     Done(Outcome),
+    /// The run cannot go on (the spill failed): not a problem of the file.
+    Fatal(Error),
 }
 
 /// The end of one file.
 struct Outcome {
     counts: Counts,
+    /// The decoder's columns, which `counts.values_rejected` follows.
+    columns: Vec<String>,
     bytes_json: u64,
     error: Option<String>,
     empty: bool,
     unknown: Vec<(String, u64)>,
+    /// Decoded raw: the file's keys and their types.
+    inferred: Option<Inferred>,
 }
 
 /// Sums over the files, kept by the consumer.
@@ -80,18 +93,20 @@ struct Totals {
     reports: Vec<SourceReport>,
     values_rejected: BTreeMap<String, u64>,
     unknown_keys: BTreeMap<String, u64>,
+    bytes_spilled: u64,
 }
 
 impl Totals {
-    fn add(&mut self, file: &SourceFile, outcome: Outcome, schema: &SchemaRef) {
-        for (field, n) in schema.fields().iter().zip(&outcome.counts.values_rejected) {
+    fn add_rejected_values(&mut self, columns: &[String], counts: &[u64]) {
+        for (column, n) in columns.iter().zip(counts) {
             if *n > 0 {
-                *self
-                    .values_rejected
-                    .entry(field.name().clone())
-                    .or_default() += n;
+                *self.values_rejected.entry(column.clone()).or_default() += n;
             }
         }
+    }
+
+    fn add(&mut self, file: &SourceFile, outcome: Outcome) {
+        self.add_rejected_values(&outcome.columns, &outcome.counts.values_rejected);
         for (key, n) in &outcome.unknown {
             *self.unknown_keys.entry(key.clone()).or_default() += n;
         }
@@ -110,9 +125,32 @@ impl Totals {
 /// What every file's decoder needs.
 struct Plan {
     store: Arc<dyn ObjectStore>,
+    batch_rows: usize,
+    output: Output,
+    buffers: Arc<TextBuffers>,
+}
+
+/// Where a file's decoded rows go.
+enum Output {
+    /// Decoded into the run's schema, enriched and written.
+    Write(Arc<Typed>),
+    /// Decoded raw while the schema is inferred, and spilled ([`Decoder::raw`]).
+    Spill(Spill),
+}
+
+/// The run's schema and what it adds to every row.
+struct Typed {
     schema: SchemaRef,
     enricher: Enricher,
-    batch_rows: usize,
+}
+
+/// Where [`feed`] hands what the decoders send.
+enum Sink<'a> {
+    Write(&'a mpsc::Sender<Result<RecordBatch>>),
+    Spill {
+        segments: &'a mut Vec<(usize, Segment)>,
+        inferred: &'a mut Inferred,
+    },
 }
 
 pub(crate) async fn run(
@@ -153,6 +191,7 @@ pub(crate) async fn run(
             bytes_out: 0,
             duration: started.elapsed(),
             infer_duration: None,
+            bytes_spilled: 0,
             schema: c.schema.as_ref().map_or_else(
                 || Arc::new(arrow_schema::Schema::empty()),
                 |s| s.arrow_schema(),
@@ -165,26 +204,11 @@ pub(crate) async fn run(
         });
     }
 
-    let (schema, infer_duration) = match &c.schema {
-        Some(registered) => (registered.arrow_schema(), None),
-        None => {
-            let t = Instant::now();
-            reporter.phase(Phase::Infer);
-            let inferred = infer(&c.store, &files, c.concurrency, &mut reporter).await;
-            (inferred.schema(), Some(t.elapsed()))
-        }
+    // Reading each source once: the rows wait on local disk for the inferred schema.
+    let spill = match (&c.schema, &c.spill_dir) {
+        (None, Some(dir)) => Some(Spill::new(dir)?),
+        _ => None,
     };
-    let decoded = Arc::clone(Decoder::new(&schema, 0).schema());
-    let enricher = Enricher::new(&decoded, &c.enrichments)?;
-    // Files are staged under the change's hidden directory with the table's names.
-    let options = write_options(c, enricher.schema()).with_stem(table.name());
-    let plan = Arc::new(Plan {
-        store: Arc::clone(&c.store),
-        schema,
-        enricher,
-        batch_rows: c.batch_rows,
-    });
-
     let rejects_path = c
         .rejects_path
         .clone()
@@ -196,9 +220,66 @@ pub(crate) async fn run(
         &run_id,
     );
 
+    let mut totals = Totals::default();
+    let buffers = Arc::new(TextBuffers::default());
+
+    let mut spilled = None;
+    let (schema, infer_duration) = match (&c.schema, spill) {
+        (Some(registered), _) => (registered.arrow_schema(), None),
+        (None, None) => {
+            let t = Instant::now();
+            reporter.phase(Phase::Infer);
+            let inferred = infer(&c.store, &files, c.concurrency, &buffers, &mut reporter).await;
+            (inferred.schema(), Some(t.elapsed()))
+        }
+        (None, Some(spill)) => {
+            let t = Instant::now();
+            reporter.phase(Phase::Compact);
+            let plan = Arc::new(Plan {
+                store: Arc::clone(&c.store),
+                batch_rows: c.batch_rows,
+                output: Output::Spill(spill),
+                buffers: Arc::clone(&buffers),
+            });
+            let (mut segments, mut inferred) = (Vec::new(), Inferred::default());
+            let sink = &mut Sink::Spill {
+                segments: &mut segments,
+                inferred: &mut inferred,
+            };
+            let read = feed(
+                &plan,
+                &files,
+                c.concurrency,
+                sink,
+                &mut rejects,
+                &mut reporter,
+                &mut totals,
+            )
+            .await;
+            if let Err(e) = read {
+                rejects.abort().await;
+                return Err(e);
+            }
+            // The plan owns the spill directory: kept until its segments are read.
+            spilled = Some((plan, segments));
+            (inferred.schema(), Some(t.elapsed()))
+        }
+    };
+    let decoded = Arc::clone(Decoder::new(&schema, 0).schema());
+    let enricher = match Enricher::new(&decoded, &c.enrichments) {
+        Ok(enricher) => enricher,
+        Err(e) => {
+            rejects.abort().await;
+            return Err(e);
+        }
+    };
+    // Files are staged under the change's hidden directory with the table's names.
+    let options = write_options(c, enricher.schema()).with_stem(table.name());
+    let typed = Arc::new(Typed { schema, enricher });
+
     let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(2);
     let rows = RecordBatchStream::new(
-        Arc::clone(plan.enricher.schema()),
+        Arc::clone(typed.enricher.schema()),
         futures::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|b| (b, rx)) }),
     );
     let write = tokio::spawn({
@@ -206,18 +287,41 @@ pub(crate) async fn run(
         async move { write_output(&engine, &staging, rows, options).await }
     });
 
-    reporter.phase(Phase::Compact);
-    let mut totals = Totals::default();
-    let fed = feed(
-        &plan,
-        &files,
-        c.concurrency,
-        &tx,
-        &mut rejects,
-        &mut reporter,
-        &mut totals,
-    )
-    .await;
+    let fed = match spilled {
+        Some((_spill, segments)) => {
+            reporter.phase(Phase::Write);
+            write_spilled(
+                &typed,
+                &files,
+                segments,
+                c.concurrency,
+                &tx,
+                &mut rejects,
+                &mut reporter,
+                &mut totals,
+            )
+            .await
+        }
+        None => {
+            reporter.phase(Phase::Compact);
+            let plan = Arc::new(Plan {
+                store: Arc::clone(&c.store),
+                batch_rows: c.batch_rows,
+                output: Output::Write(Arc::clone(&typed)),
+                buffers: Arc::clone(&buffers),
+            });
+            feed(
+                &plan,
+                &files,
+                c.concurrency,
+                &mut Sink::Write(&tx),
+                &mut rejects,
+                &mut reporter,
+                &mut totals,
+            )
+            .await
+        }
+    };
     if fed.is_err() {
         // Makes the write fail, which removes what it already wrote.
         let _ = tx
@@ -295,7 +399,8 @@ pub(crate) async fn run(
         bytes_out: receipt.bytes,
         duration: started.elapsed(),
         infer_duration,
-        schema: Arc::clone(&plan.schema),
+        bytes_spilled: totals.bytes_spilled,
+        schema: Arc::clone(&typed.schema),
         inferred: c.schema.is_none(),
         output,
         values_rejected: totals.values_rejected,
@@ -362,11 +467,12 @@ async fn infer(
     store: &Arc<dyn ObjectStore>,
     files: &[SourceFile],
     concurrency: usize,
+    buffers: &Arc<TextBuffers>,
     reporter: &mut Reporter,
 ) -> Inferred {
     let mut passes = futures::stream::iter(files)
         .map(|file| {
-            let reader = source::open(store, file);
+            let reader = source::open(store, file, buffers);
             tokio::task::spawn_blocking(move || infer_file(reader))
         })
         .buffered(concurrency);
@@ -408,7 +514,7 @@ async fn feed(
     plan: &Arc<Plan>,
     files: &[SourceFile],
     concurrency: usize,
-    tx: &mpsc::Sender<Result<RecordBatch>>,
+    sink: &mut Sink<'_>,
     rejects: &mut RejectWriter,
     reporter: &mut Reporter,
     totals: &mut Totals,
@@ -430,21 +536,29 @@ async fn feed(
         }
     });
     let outcome = async {
-        for file in files {
+        for (index, file) in files.iter().enumerate() {
             let Some(mut events) = order_rx.recv().await else {
                 break;
             };
             let mut outcome = None;
             while let Some(event) = events.recv().await {
-                match event {
-                    Event::Batch(batch) => {
+                match (event, &mut *sink) {
+                    (Event::Batch(batch), Sink::Write(tx)) => {
                         if tx.send(Ok(batch)).await.is_err() {
                             // The write failed; its error is the run's.
                             return Ok(());
                         }
                     }
-                    Event::Rejects(list) => rejects.write(&list).await?,
-                    Event::Done(done) => outcome = Some(done),
+                    (Event::Spilled(segment), Sink::Spill { segments, .. }) => {
+                        totals.bytes_spilled += segment.bytes;
+                        segments.push((index, segment));
+                    }
+                    (Event::Batch(_) | Event::Spilled(_), _) => {
+                        return Err(Error::config("a decoder sent rows of the wrong kind"));
+                    }
+                    (Event::Rejects(list), _) => rejects.write(&list).await?,
+                    (Event::Done(done), _) => outcome = Some(done),
+                    (Event::Fatal(e), _) => return Err(e),
                 }
             }
             let outcome = match outcome {
@@ -456,13 +570,18 @@ async fn feed(
                         .await?;
                     Outcome {
                         counts: Counts::default(),
+                        columns: Vec::new(),
                         bytes_json: 0,
                         error: Some(reason),
                         empty: false,
                         unknown: Vec::new(),
+                        inferred: None,
                     }
                 }
             };
+            if let (Sink::Spill { inferred, .. }, Some(types)) = (&mut *sink, &outcome.inferred) {
+                inferred.merge(types);
+            }
             let p = &mut reporter.progress;
             p.files_done += 1;
             p.rows += outcome.counts.rows_in;
@@ -470,13 +589,88 @@ async fn feed(
             p.bytes_in += file.size;
             p.bytes_json += outcome.bytes_json;
             reporter.report();
-            totals.add(file, outcome, &plan.schema);
+            totals.add(file, outcome);
         }
         Ok(())
     }
     .await;
     producer.abort();
     outcome
+}
+
+/// Writes the spilled rows: each segment read back, typed into the inferred schema and
+/// enriched, `concurrency` at once, and sent to the writer in path order.
+#[allow(clippy::too_many_arguments)]
+async fn write_spilled(
+    typed: &Arc<Typed>,
+    files: &[SourceFile],
+    segments: Vec<(usize, Segment)>,
+    concurrency: usize,
+    tx: &mpsc::Sender<Result<RecordBatch>>,
+    rejects: &mut RejectWriter,
+    reporter: &mut Reporter,
+    totals: &mut Totals,
+) -> Result<()> {
+    let columns: Vec<String> = (typed.schema.fields().iter())
+        .map(|f| f.name().clone())
+        .collect();
+    // The file after each segment's, to tell when a file's last segment is written.
+    let next_file: Vec<usize> = (segments.iter().skip(1).map(|(i, _)| *i))
+        .chain([files.len()])
+        .collect();
+    let mut typing = futures::stream::iter(segments)
+        .map(|(index, segment)| {
+            let (typed, file) = (Arc::clone(typed), files[index].clone());
+            tokio::task::spawn_blocking(move || type_segment(&typed, &file, segment))
+        })
+        .buffered(concurrency);
+    let mut at = 0;
+    while let Some(typed_segment) = typing.next().await {
+        let (batch, file_rejects, values_rejected) =
+            typed_segment.map_err(|join| Error::Config {
+                message: "typing spilled rows failed".into(),
+                source: Some(Box::new(join)),
+            })??;
+        rejects.write(&file_rejects).await?;
+        totals.add_rejected_values(&columns, &values_rejected);
+        let p = &mut reporter.progress;
+        p.rows += batch.num_rows() as u64;
+        if tx.send(Ok(batch)).await.is_err() {
+            // The write failed; its error is the run's.
+            return Ok(());
+        }
+        let files_done = next_file[at];
+        at += 1;
+        if files_done > p.files_done {
+            p.files_done = files_done;
+            reporter.report();
+        }
+    }
+    if reporter.progress.files_done < files.len() {
+        reporter.progress.files_done = files.len();
+        reporter.report();
+    }
+    Ok(())
+}
+
+/// One spilled segment of `file`, typed and enriched, with the values that did not fit.
+fn type_segment(
+    typed: &Typed,
+    file: &SourceFile,
+    segment: Segment,
+) -> Result<(RecordBatch, Vec<Reject>, Vec<u64>)> {
+    let (raw, lines) = segment.read()?;
+    let mut decoder = Decoder::new(&typed.schema, raw.num_rows());
+    decoder.start_file(&file.path);
+    let batch = decoder.convert(&raw, &lines)?;
+    let batch = typed
+        .enricher
+        .apply(&batch, &typed.enricher.file_values(&file.relative))?;
+    Ok((
+        batch,
+        decoder.take_rejects(),
+        decoder.counts().values_rejected.clone(),
+    ))
 }
 
 /// Starts downloading and decoding `file`; its events come on the returned channel.
@@ -486,7 +680,7 @@ fn start_file(
     permit: OwnedSemaphorePermit,
 ) -> mpsc::Receiver<Event> {
     let (tx, rx) = mpsc::channel(EVENTS_IN_FLIGHT);
-    let reader = source::open(&plan.store, &file);
+    let reader = source::open(&plan.store, &file, &plan.buffers);
     let plan = Arc::clone(plan);
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -505,12 +699,22 @@ fn decode_file(
     raw: source::ChannelReader,
     mut send: impl FnMut(Event) -> bool,
 ) {
-    let mut decoder = Decoder::new(&plan.schema, plan.batch_rows);
+    let mut decoder = match &plan.output {
+        Output::Write(typed) => Decoder::new(&typed.schema, plan.batch_rows),
+        Output::Spill(_) => Decoder::raw(),
+    };
     decoder.start_file(&file.path);
-    let values = plan.enricher.file_values(&file.relative);
+    let values = match &plan.output {
+        Output::Write(typed) => typed.enricher.file_values(&file.relative),
+        Output::Spill(_) => Vec::new(),
+    };
     let mut failure: Option<Error> = None;
     let mut gone = false;
     let mut flush = |decoder: &mut Decoder, send: &mut dyn FnMut(Event) -> bool| -> bool {
+        let lines = match &plan.output {
+            Output::Spill(_) => decoder.buffered_lines().to_vec(),
+            Output::Write(_) => Vec::new(),
+        };
         let batch = match decoder.flush() {
             Ok(batch) => batch,
             Err(e) => {
@@ -522,16 +726,26 @@ fn decode_file(
         if !rejects.is_empty() && !send(Event::Rejects(rejects)) {
             return false;
         }
-        if let Some(batch) = batch {
-            match plan.enricher.apply(&batch, &values) {
-                Ok(enriched) => return send(Event::Batch(enriched)),
+        let Some(batch) = batch else {
+            return true;
+        };
+        let event = match &plan.output {
+            Output::Write(typed) => match typed.enricher.apply(&batch, &values) {
+                Ok(enriched) => Event::Batch(enriched),
                 Err(e) => {
                     failure = Some(e);
                     return false;
                 }
-            }
-        }
-        true
+            },
+            Output::Spill(spill) => match spill.write(&batch, &lines) {
+                Ok(segment) => Event::Spilled(segment),
+                Err(e) => {
+                    send(Event::Fatal(e));
+                    return false;
+                }
+            },
+        };
+        send(event)
     };
     let read = source::read_lines(raw, |number, line| {
         decoder.line(number, line);
@@ -574,17 +788,19 @@ fn decode_file(
         return;
     }
     let mut counts = counts;
-    let names: Vec<String> = decoder.column_names().map(str::to_string).collect();
-    counts.values_rejected.resize(names.len(), 0);
+    let columns: Vec<String> = decoder.column_names().map(str::to_string).collect();
+    counts.values_rejected.resize(columns.len(), 0);
     let unknown = decoder
         .unknown_keys()
         .map(|(k, n)| (k.to_string(), n))
         .collect();
     send(Event::Done(Outcome {
         counts,
+        columns,
         bytes_json,
         error,
         empty,
         unknown,
+        inferred: decoder.inferred(),
     }));
 }

@@ -46,9 +46,11 @@ mod properties;
 mod rejects;
 mod rewrite;
 mod source;
+mod spill;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,6 +101,9 @@ pub struct Compaction {
     rejects_path: Option<String>,
     batch_rows: usize,
     concurrency: usize,
+    /// Where rows wait for the inferred schema; `None` (the default) reads the sources
+    /// twice.
+    spill_dir: Option<PathBuf>,
     progress: Option<progress::Callback>,
 }
 
@@ -113,6 +118,7 @@ impl fmt::Debug for Compaction {
             .field("rejects_path", &self.rejects_path)
             .field("batch_rows", &self.batch_rows)
             .field("concurrency", &self.concurrency)
+            .field("spill_dir", &self.spill_dir)
             .finish_non_exhaustive()
     }
 }
@@ -136,6 +142,7 @@ impl Compaction {
             rejects_path: None,
             batch_rows: DEFAULT_BATCH_ROWS,
             concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            spill_dir: None,
             progress: None,
         }
     }
@@ -198,6 +205,29 @@ impl Compaction {
     /// Files downloaded and decoded at once (default: the number of cores).
     pub fn with_concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
+        self
+    }
+
+    /// Reads each source once when the schema is inferred: decoded rows wait in `dir` on
+    /// local disk until the schema is known, instead of a first pass over all sources
+    /// that only infers. Each source is then downloaded, inflated and parsed once, which
+    /// halves the reads of remote sources; the rows wait as Arrow IPC files of their
+    /// values' text (about 40% of the JSON: keys are not stored) in a private
+    /// directory, removed file by file as they are written out and whole when the run
+    /// ends, however it ends. Put it on a disk with room, not a `tmpfs` (that would be
+    /// memory). On local W3 sources both ways take about as long (docs/benchmarks.md).
+    /// Not used with [`with_schema`](Self::with_schema), which decodes straight into
+    /// the schema.
+    pub fn with_spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
+    /// Infers the schema in a first pass over the sources and decodes them in a second
+    /// (the default): no local disk, but every source is downloaded, inflated and
+    /// parsed twice. Undoes [`with_spill_dir`](Self::with_spill_dir).
+    pub fn without_spill(mut self) -> Self {
+        self.spill_dir = None;
         self
     }
 
@@ -276,8 +306,13 @@ pub struct CompactionSummary {
     pub bytes_out: u64,
     /// Wall time of the whole run.
     pub duration: Duration,
-    /// Wall time of the inference pass (none with a given schema).
+    /// Wall time of the pass that fixed the inferred schema (none with a given schema):
+    /// reading every source, either to infer only ([`Compaction::without_spill`]) or to
+    /// decode and spill as well.
     pub infer_duration: Option<Duration>,
+    /// Bytes spilled to local disk while the schema was inferred
+    /// ([`Compaction::with_spill_dir`]); zero when nothing was.
+    pub bytes_spilled: u64,
     /// The schema the sources were decoded into: the given one, or the inferred one.
     pub schema: SchemaRef,
     /// Whether [`schema`](Self::schema) was inferred.

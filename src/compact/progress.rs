@@ -11,8 +11,12 @@ use std::time::{Duration, Instant};
 pub enum Phase {
     /// Reading every file once to infer the schema (only without a given schema).
     Infer,
-    /// Decoding and writing.
+    /// Reading and decoding every file: written as decoded, or, with
+    /// `Compaction::with_spill_dir`, spilled while the schema is inferred.
     Compact,
+    /// Writing the spilled rows in the inferred schema; files count as their rows are
+    /// written.
+    Write,
     /// Finished: the output is written and the numbers are final.
     Done,
 }

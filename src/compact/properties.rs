@@ -190,3 +190,133 @@ proptest! {
         prop_assert_eq!(batch.map_or(0, |b| b.num_rows()) as u64, counts.rows_out);
     }
 }
+
+/// Decodes `files` the one-pass way: each raw ([`Decoder::raw`]) in batches of `rows`,
+/// the schema inferred from what they met, then every batch typed into it. Gives the
+/// schema, the typed batches, the line rejects and the counts of all files.
+fn decode_raw_then_convert(
+    files: &[Vec<Vec<u8>>],
+    rows: usize,
+) -> (Schema, Vec<RecordBatch>, Vec<Reject>, Counts) {
+    let mut raw = Vec::new();
+    let mut inferred = Inferred::default();
+    let mut rejects = Vec::new();
+    let mut counts = Counts::default();
+    for (f, lines) in files.iter().enumerate() {
+        let mut decoder = Decoder::raw();
+        decoder.start_file(&format!("f{f}"));
+        let flush = |decoder: &mut Decoder, raw: &mut Vec<_>| {
+            let lines = decoder.buffered_lines().to_vec();
+            if let Some(batch) = decoder.flush().unwrap() {
+                raw.push((f, batch, lines));
+            }
+        };
+        for (i, line) in lines.iter().enumerate() {
+            decoder.line(i as u64 + 1, line);
+            if decoder.buffered_rows() >= rows {
+                flush(&mut decoder, &mut raw);
+            }
+        }
+        flush(&mut decoder, &mut raw);
+        inferred.merge(&decoder.inferred().unwrap());
+        rejects.extend(decoder.take_rejects());
+        let c = decoder.counts();
+        counts.rows_in += c.rows_in;
+        counts.rows_out += c.rows_out;
+        counts.rows_rejected += c.rows_rejected;
+    }
+    let schema = inferred.schema();
+    let mut typed = Vec::new();
+    for (f, batch, lines) in &raw {
+        let mut decoder = Decoder::new(&schema, 16);
+        decoder.start_file(&format!("f{f}"));
+        typed.push(decoder.convert(batch, lines).unwrap());
+        assert!(decoder.take_rejects().is_empty());
+    }
+    (schema.as_ref().clone(), typed, rejects, counts)
+}
+
+/// Lines with dirt: some cut short or overwritten, some with a key repeated.
+fn dirty_json_lines() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let damage = prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 0..6);
+    let scalar = prop_oneof![
+        Just(json!(null)),
+        Just(json!(true)),
+        Just(json!(7)),
+        Just(json!(2.5)),
+        Just(json!("s")),
+    ];
+    (json_lines(), damage, scalar.clone(), scalar).prop_map(|(lines, damage, first, last)| {
+        let mut bytes: Vec<Vec<u8>> = lines.into_iter().map(String::into_bytes).collect();
+        for (at, how, byte) in damage {
+            let n = bytes.len();
+            let line = &mut bytes[at.index(n)];
+            let cut = at.index(line.len().max(1));
+            match how {
+                0 => line.truncate(cut),
+                1 if !line.is_empty() => line[cut] = byte,
+                2 if line.len() > 2 => {
+                    // A key twice: the last value wins, both count for its type.
+                    line.pop();
+                    let comma = if line.ends_with(b"{") { "" } else { "," };
+                    line.extend(format!("{comma}\"r\":{first},\"r\":{last}}}").into_bytes());
+                }
+                _ => *line = vec![byte; 3],
+            }
+            line.retain(|b| *b != b'\n');
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Reading each file once (raw, then typed after inference) gives exactly what
+    /// inferring first and then decoding gives: the same schema, rows, values, rejects
+    /// and counts, whatever the batch size and however the lines split into files.
+    #[test]
+    fn raw_then_typed_is_what_inferring_first_gives(
+        lines in dirty_json_lines(),
+        splits in prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+        rows in 1usize..6,
+    ) {
+        let mut cuts: Vec<usize> = splits.iter().map(|s| s.index(lines.len() + 1)).collect();
+        cuts.extend([0, lines.len()]);
+        cuts.sort_unstable();
+        let files: Vec<Vec<Vec<u8>>> = cuts.windows(2).map(|w| lines[w[0]..w[1]].to_vec()).collect();
+
+        let mut inferred = Inferred::default();
+        for file in &files {
+            let mut one = Inferred::default();
+            file.iter().for_each(|line| one.add_line(line));
+            inferred.merge(&one);
+        }
+        let schema = inferred.schema();
+        let mut expected = Vec::new();
+        let mut expected_rejects = Vec::new();
+        let mut expected_counts = (0, 0, 0);
+        for (f, file) in files.iter().enumerate() {
+            let mut decoder = Decoder::new(&schema, 16);
+            decoder.start_file(&format!("f{f}"));
+            for (i, line) in file.iter().enumerate() {
+                decoder.line(i as u64 + 1, line);
+            }
+            expected.extend(decoder.flush().unwrap());
+            expected_rejects.extend(decoder.take_rejects());
+            let c = decoder.counts();
+            expected_counts.0 += c.rows_in;
+            expected_counts.1 += c.rows_out;
+            expected_counts.2 += c.rows_rejected;
+        }
+
+        let (got_schema, got, rejects, counts) = decode_raw_then_convert(&files, rows);
+        prop_assert_eq!(&got_schema, schema.as_ref());
+        let concat = |batches: &[RecordBatch]| {
+            arrow_select::concat::concat_batches(&schema, batches).unwrap()
+        };
+        prop_assert_eq!(concat(&got), concat(&expected));
+        prop_assert_eq!(rejects, expected_rejects);
+        prop_assert_eq!((counts.rows_in, counts.rows_out, counts.rows_rejected), expected_counts);
+    }
+}

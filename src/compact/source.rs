@@ -13,6 +13,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::sync::mpsc;
 
+use super::inflate::{TextBuffers, with_inflated};
 use crate::error::{Error, Result};
 
 /// The two bytes every gzip member starts with.
@@ -136,7 +137,11 @@ impl SourceSpec {
 
 /// Starts downloading `file` on the runtime and returns a blocking reader of its bytes:
 /// the download runs ahead of the reader by a few chunks.
-pub(crate) fn open(store: &Arc<dyn ObjectStore>, file: &SourceFile) -> ChannelReader {
+pub(crate) fn open(
+    store: &Arc<dyn ObjectStore>,
+    file: &SourceFile,
+    buffers: &Arc<TextBuffers>,
+) -> ChannelReader {
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let store = Arc::clone(store);
     let path = Path::from(file.path.as_str());
@@ -169,6 +174,7 @@ pub(crate) fn open(store: &Arc<dyn ObjectStore>, file: &SourceFile) -> ChannelRe
         rx,
         current: Bytes::new(),
         whole,
+        buffers: Arc::clone(buffers),
     }
 }
 
@@ -179,6 +185,8 @@ pub(crate) struct ChannelReader {
     current: Bytes,
     /// The object comes as one chunk.
     whole: bool,
+    /// Where its text is inflated when it is inflated whole.
+    buffers: Arc<TextBuffers>,
 }
 
 /// Calls `each` with every line of the object `raw` reads, as [`for_each_line`] does
@@ -194,7 +202,7 @@ pub(crate) fn read_lines(
             Some(Ok(object)) => {
                 if object.starts_with(&GZIP_MAGIC) {
                     if let Some(read) =
-                        super::inflate::with_inflated(&object, |text| lines_in(text, &mut each))
+                        with_inflated(&object, &raw.buffers, |text| lines_in(text, &mut each))
                     {
                         return Ok(read);
                     }
@@ -383,7 +391,7 @@ mod tests {
         if !whole {
             file.size = WHOLE_OBJECT_MAX + 1;
         }
-        let reader = open(&store, &file);
+        let reader = open(&store, &file, &Arc::default());
         tokio::task::spawn_blocking(move || {
             let mut got = Vec::new();
             let read = read_lines(reader, |n, l| {
