@@ -12,7 +12,9 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     RecordBatchOptions, StringArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{
+    BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
@@ -290,7 +292,11 @@ fn compact_copy(text: &StringArray) -> StringArray {
     let (first, last) = (offsets[0], offsets[text.len()]);
     let values = Buffer::from_slice_ref(&text.value_data()[first as usize..last as usize]);
     let offsets: Vec<i32> = offsets.iter().map(|o| o - first).collect();
-    let nulls = (text.nulls()).map(|n| NullBuffer::from(n.iter().collect::<Vec<bool>>()));
+    // `sliced` may share the spill's allocation; the bytes are copied out of it.
+    let nulls = (text.nulls()).map(|n| {
+        let bits = Buffer::from_slice_ref(n.inner().sliced().as_slice());
+        NullBuffer::new(BooleanBuffer::new(bits, 0, n.len()))
+    });
     StringArray::new(
         OffsetBuffer::new(ScalarBuffer::from(offsets)),
         values,
@@ -366,25 +372,29 @@ pub(crate) struct Counts {
     pub(crate) values_rejected: Vec<u64>,
 }
 
-/// The keys a decoder knows: a schema's columns, or, decoding raw, every key it meets.
+/// The keys a decoder knows: a schema's columns, or, decoding raw, every key it meets
+/// with its type over the lines so far.
 #[derive(Debug)]
 enum Keys {
     Fixed(FixedColumns),
-    Growing(GrowingColumns),
+    Growing {
+        keys: GrowingColumns,
+        types: Vec<Option<JsonType>>,
+    },
 }
 
 impl Columns for Keys {
     fn index(&mut self, key: &str) -> Option<usize> {
         match self {
             Keys::Fixed(k) => k.index(key),
-            Keys::Growing(k) => k.index(key),
+            Keys::Growing { keys, .. } => keys.index(key),
         }
     }
 
     fn lookup(&mut self) -> &mut Lookup {
         match self {
             Keys::Fixed(k) => k.lookup(),
-            Keys::Growing(k) => k.lookup(),
+            Keys::Growing { keys, .. } => keys.lookup(),
         }
     }
 }
@@ -395,8 +405,6 @@ pub(crate) struct Decoder {
     schema: SchemaRef,
     columns: Vec<Column>,
     keys: Keys,
-    /// Decoding raw ([`Decoder::raw`]): each column's type over the lines so far.
-    types: Option<Vec<Option<JsonType>>>,
     /// Reused per line while decoding raw: its fields' types, kept if the line parses.
     scratch: Vec<(usize, JsonType)>,
     /// Per column: the row number that last set it, to tell set from unset.
@@ -434,7 +442,6 @@ impl Decoder {
             },
             columns,
             keys: Keys::Fixed(FixedColumns::new(names)),
-            types: None,
             scratch: Vec::new(),
             row: 0,
             touched: Vec::new(),
@@ -450,8 +457,10 @@ impl Decoder {
     /// on the way, as [`Inferred`] does. [`Decoder::convert`] later types the batches.
     pub(crate) fn raw() -> Decoder {
         let mut decoder = Decoder::new(&Schema::empty(), 0);
-        decoder.keys = Keys::Growing(GrowingColumns::default());
-        decoder.types = Some(Vec::new());
+        decoder.keys = Keys::Growing {
+            keys: GrowingColumns::default(),
+            types: Vec::new(),
+        };
         decoder
     }
 
@@ -476,7 +485,8 @@ impl Decoder {
         self.touched.clear();
         let rejects_before = self.rejects.len();
         let buffered = self.lines.len();
-        let inferring = self.types.is_some();
+        let inferring = matches!(self.keys, Keys::Growing { .. });
+        let named = self.columns.len();
         self.scratch.clear();
         let (columns, stamps, touched, rejects, source, scratch, values_rejected) = (
             &mut self.columns,
@@ -517,15 +527,10 @@ impl Decoder {
             }
         };
         let parsed = walk_object(line, &mut self.keys, &mut field);
-        if let Keys::Growing(keys) = &self.keys
-            && self.columns.last().is_some_and(|c| c.name.is_empty())
-        {
-            // Columns made for new keys take their names.
-            for (column, name) in self.columns.iter_mut().zip(keys.names()) {
-                if column.name.is_empty() {
-                    column.name.clone_from(name);
-                }
-            }
+        if let Keys::Growing { keys, .. } = &self.keys {
+            // Columns made for new keys on this line take their names.
+            let new = self.columns.iter_mut().zip(keys.names()).skip(named);
+            new.for_each(|(column, name)| column.name.clone_from(name));
         }
         let reason = match parsed {
             Err(e) => Some(e.to_string()),
@@ -543,7 +548,7 @@ impl Decoder {
         };
         match reason {
             None => {
-                if let Some(types) = &mut self.types {
+                if let Keys::Growing { types, .. } = &mut self.keys {
                     types.resize(self.columns.len(), None);
                     for &(i, ty) in &self.scratch {
                         types[i] = Some(types[i].map_or(ty, |t| t.widen(ty)));
@@ -639,7 +644,7 @@ impl Decoder {
     /// Decoding raw: the keys met on lines that parsed, with their types, as
     /// [`Inferred`] would have them for the same lines.
     pub(crate) fn inferred(&self) -> Option<Inferred> {
-        let (Keys::Growing(keys), Some(types)) = (&self.keys, &self.types) else {
+        let Keys::Growing { keys, types } = &self.keys else {
             return None;
         };
         Some(Inferred::from_parts(keys.clone(), types.clone()))
@@ -717,7 +722,7 @@ impl Decoder {
     pub(crate) fn unknown_keys(&self) -> impl Iterator<Item = (&str, u64)> {
         let unknown = match &self.keys {
             Keys::Fixed(keys) => Some(&keys.unknown),
-            Keys::Growing(_) => None,
+            Keys::Growing { .. } => None,
         };
         unknown.into_iter().flatten().map(|(k, v)| (k.as_str(), *v))
     }

@@ -206,7 +206,14 @@ pub(crate) async fn run(
 
     // Reading each source once: the rows wait on local disk for the inferred schema.
     let spill = match (&c.schema, &c.spill_dir) {
-        (None, Some(dir)) => Some(Spill::new(dir)?),
+        (None, Some(dir)) => {
+            let dir = dir.clone();
+            let made = tokio::task::spawn_blocking(move || Spill::new(&dir)).await;
+            Some(made.map_err(|join| Error::Config {
+                message: "creating the spill directory failed".into(),
+                source: Some(Box::new(join)),
+            })??)
+        }
         _ => None,
     };
     let rejects_path = c
