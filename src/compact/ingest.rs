@@ -477,27 +477,31 @@ async fn infer(
     buffers: &Arc<TextBuffers>,
     reporter: &mut Reporter,
 ) -> Inferred {
-    let mut passes = futures::stream::iter(files)
-        .map(|file| {
+    // Files finish in any order (one slow file does not hold a free slot back) and
+    // are merged in path order at the end, so the column order is the same.
+    let mut passes = futures::stream::iter(files.iter().enumerate())
+        .map(|(index, file)| {
             let reader = source::open(store, file, buffers);
-            tokio::task::spawn_blocking(move || infer_file(reader))
+            let pass = tokio::task::spawn_blocking(move || infer_file(reader));
+            async move { (index, pass.await) }
         })
-        .buffered(concurrency);
-    let mut all = Inferred::default();
-    let mut done = 0;
-    while let Some(pass) = passes.next().await {
-        let file = &files[done];
-        done += 1;
+        .buffer_unordered(concurrency);
+    let mut found: Vec<Option<Inferred>> = vec![None; files.len()];
+    while let Some((index, pass)) = passes.next().await {
         let p = &mut reporter.progress;
-        p.files_done = done;
-        p.bytes_in += file.size;
+        p.files_done += 1;
+        p.bytes_in += files[index].size;
         // A decoder that panicked tells nothing; the decode pass reports the file.
         if let Ok((types, rows, bytes)) = pass {
-            all.merge(&types);
+            found[index] = Some(types);
             p.rows += rows;
             p.bytes_json += bytes;
         }
         reporter.report();
+    }
+    let mut all = Inferred::default();
+    for types in found.iter().flatten() {
+        all.merge(types);
     }
     all
 }

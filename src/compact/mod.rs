@@ -141,7 +141,9 @@ impl Compaction {
                 .with_max_buffered_bytes(DEFAULT_COMPACTION_MAX_BUFFERED_BYTES),
             rejects_path: None,
             batch_rows: DEFAULT_BATCH_ROWS,
-            concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            // One file more than cores: while a file waits for its download or its
+            // consumer, another keeps the core busy.
+            concurrency: std::thread::available_parallelism().map_or(2, usize::from) + 1,
             spill_dir: None,
             progress: None,
         }
@@ -202,7 +204,7 @@ impl Compaction {
         self
     }
 
-    /// Files downloaded and decoded at once (default: the number of cores).
+    /// Files downloaded and decoded at once (default: one more than the number of cores).
     pub fn with_concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
         self

@@ -6,11 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use bytes::Bytes;
 use object_store::path::Path;
-use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
+use super::encode::Encoder;
 use super::unwrap_parquet_error;
 use super::upload::{Mode, UploadSink};
 use crate::engine::WrittenFile;
@@ -29,10 +31,13 @@ pub(crate) struct FileSettings {
     pub(crate) max_row_group_rows: usize,
     /// Sort each row group by these columns (indices into `schema`).
     pub(crate) sort_by: Vec<usize>,
+    /// Threads that encode one row group's columns.
+    pub(crate) encoding_threads: usize,
 }
 
 pub(crate) struct FileWriter {
-    writer: AsyncArrowWriter<UploadSink>,
+    encoder: Encoder,
+    sink: UploadSink,
     /// What the sink holds in memory.
     held: Arc<AtomicUsize>,
     path: Path,
@@ -55,14 +60,15 @@ impl FileWriter {
             settings.concurrency,
             Arc::clone(&held),
         );
-        let writer = AsyncArrowWriter::try_new(
-            sink,
+        let encoder = Encoder::try_new(
             Arc::clone(&settings.schema),
-            Some(settings.properties.clone()),
+            settings.properties.clone(),
+            settings.encoding_threads,
         )
         .map_err(|e| encode_error(settings, &path, e))?;
         Ok(FileWriter {
-            writer,
+            encoder,
+            sink,
             held,
             path,
             rows: 0,
@@ -79,7 +85,7 @@ impl FileWriter {
     /// Bytes this file holds in memory: rows waiting to be sorted, the row group being
     /// encoded, and upload buffers.
     pub(crate) fn buffered(&self) -> usize {
-        self.pending_bytes + self.writer.memory_size() + self.held.load(Ordering::Relaxed)
+        self.pending_bytes + self.encoder.memory_size() + self.held.load(Ordering::Relaxed)
     }
 
     /// Encoded size so far, including the row group in progress and the rows held for
@@ -87,7 +93,7 @@ impl FileWriter {
     /// row so far (nothing before the first row group): their Arrow size would
     /// overstate them several times over and roll files far below the target.
     pub(crate) fn size(&self) -> usize {
-        let encoded = self.writer.bytes_written() + self.writer.in_progress_size();
+        let encoded = self.encoder.bytes_written() + self.encoder.in_progress_size();
         let held = match self.rows {
             0 => 0,
             rows => (encoded as u128 * self.pending_rows as u128 / u128::from(rows)) as usize,
@@ -115,17 +121,26 @@ impl FileWriter {
     }
 
     async fn encode(&mut self, settings: &FileSettings, batch: &RecordBatch) -> Result<()> {
-        let mut offset = 0;
-        while offset < batch.num_rows() {
-            let len = settings.max_row_group_rows.min(batch.num_rows() - offset);
-            self.writer
-                .write(&batch.slice(offset, len))
-                .await
-                .map_err(|e| encode_error(settings, &self.path, e))?;
-            offset += len;
-        }
+        self.encoder
+            .write(batch)
+            .map_err(|e| encode_error(settings, &self.path, e))?;
         self.rows += batch.num_rows() as u64;
-        Ok(())
+        self.upload(settings).await
+    }
+
+    /// Hands the encoded bytes (whole row groups) to the upload.
+    async fn upload(&mut self, settings: &FileSettings) -> Result<()> {
+        let bytes = self
+            .encoder
+            .take_bytes()
+            .map_err(|e| encode_error(settings, &self.path, e))?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .write(Bytes::from(bytes))
+            .await
+            .map_err(|e| encode_error(settings, &self.path, e))
     }
 
     /// Bytes of rows held back to be sorted.
@@ -133,9 +148,9 @@ impl FileWriter {
         self.pending_bytes
     }
 
-    /// Sorts the held-back rows and encodes them as (at most) one row group. The rows
-    /// are gathered in sorted order straight from the held batches, so the row group
-    /// is in memory twice at most (held and sorted), and once as soon as it is sorted.
+    /// Sorts the held-back rows and encodes them as row groups. Each column is gathered
+    /// in sorted order straight from the held batches just before it is encoded, so
+    /// besides the held rows only the columns being encoded are in memory twice.
     pub(crate) async fn write_sorted(&mut self, settings: &FileSettings) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -181,17 +196,25 @@ impl FileWriter {
                 (b, r - starts[b])
             })
             .collect();
-        let held: Vec<&RecordBatch> = self.pending.iter().collect();
-        let sorted = arrow_select::interleave::interleave_record_batch(&held, &indices)
-            .map_err(|e| arrow_error("sorting", e))?;
-        self.pending.clear();
+        // Each row group's columns are gathered in sorted order and encoded column by
+        // column on the encoding threads; the sorted rows are never held whole.
+        let pending = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         self.pending_bytes = 0;
-        self.encode(settings, &sorted).await?;
-        self.writer
-            .flush()
-            .await
-            .map_err(|e| encode_error(settings, &self.path, e))
+        for chunk in indices.chunks(settings.max_row_group_rows.max(1)) {
+            let gather = |j: usize| {
+                let parts: Vec<&dyn arrow_array::Array> =
+                    pending.iter().map(|b| b.column(j).as_ref()).collect();
+                arrow_select::interleave::interleave(&parts, chunk).map_err(ParquetError::from)
+            };
+            self.encoder
+                .write_columns(chunk.len(), &gather)
+                .and_then(|()| self.encoder.flush())
+                .map_err(|e| encode_error(settings, &self.path, e))?;
+            self.rows += chunk.len() as u64;
+            self.upload(settings).await?;
+        }
+        Ok(())
     }
 
     /// Completes the file and publishes it.
@@ -202,21 +225,31 @@ impl FileWriter {
         if let Err(e) = self.write_sorted(settings).await {
             return Err((e, self));
         }
-        if let Err(e) = self.writer.finish().await {
-            let error = encode_error(settings, &self.path, e);
+        let finished = match self.encoder.finish() {
+            Ok(_) => self.upload(settings).await,
+            Err(e) => Err(encode_error(settings, &self.path, e)),
+        };
+        let completed = match finished {
+            Ok(()) => self
+                .sink
+                .complete()
+                .await
+                .map_err(|e| encode_error(settings, &self.path, e)),
+            Err(e) => Err(e),
+        };
+        if let Err(error) = completed {
             return Err((error, self));
         }
-        let sink = self.writer.into_inner();
         Ok(WrittenFile {
             path: self.path.to_string(),
             rows: self.rows,
-            bytes: sink.bytes,
+            bytes: self.sink.bytes,
         })
     }
 
     /// Abandons the file: nothing of it stays visible.
     pub(crate) async fn abort(self) {
-        self.writer.into_inner().abort().await;
+        self.sink.abort().await;
     }
 }
 

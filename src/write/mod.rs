@@ -14,6 +14,7 @@
 //! Any failure aborts the upload and removes the staging key, so readers never see a
 //! partial file.
 
+mod encode;
 mod file;
 mod table;
 mod upload;
@@ -157,6 +158,7 @@ pub struct WriteOptions {
     sort_by: Vec<String>,
     bloom_filters: Vec<String>,
     column_dictionary: Vec<(String, bool)>,
+    encoding_threads: usize,
 }
 
 impl Default for WriteOptions {
@@ -183,6 +185,7 @@ impl Default for WriteOptions {
             sort_by: Vec::new(),
             bloom_filters: Vec::new(),
             column_dictionary: Vec::new(),
+            encoding_threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -334,6 +337,14 @@ impl WriteOptions {
     /// off suits near-unique columns such as UUID keys.
     pub fn with_column_dictionary(mut self, column: impl Into<String>, enabled: bool) -> Self {
         self.column_dictionary.push((column.into(), enabled));
+        self
+    }
+
+    /// Threads that encode the columns of one row group (default: the machine's
+    /// cores). Wide row groups are encoded column by column on this many threads, the
+    /// writing task's own among them; 1 keeps every write on that task's thread.
+    pub fn with_encoding_threads(mut self, threads: usize) -> Self {
+        self.encoding_threads = threads.max(1);
         self
     }
 
@@ -536,6 +547,7 @@ pub(crate) async fn write_stream(
         concurrency: options.upload_concurrency,
         max_row_group_rows: options.max_row_group_rows,
         sort_by,
+        encoding_threads: options.encoding_threads,
     };
     let mut writer = TableWriter::new(settings, &options, table);
 

@@ -1,0 +1,377 @@
+//! The Parquet encoder of one file, encoding a row group's columns on several threads.
+//!
+//! `ArrowWriter` encodes the columns of a row group one after another on the caller's
+//! thread, so a write of a wide table uses one core however many it has, and whatever
+//! feeds it waits. Here each top-level column is encoded by its own
+//! [`ArrowColumnWriter`], handed out to up to `threads` threads (the caller's among
+//! them); the encoded chunks are then appended to the file in schema order, so the file
+//! is the one `ArrowWriter` would write. Small writes stay on the caller's thread, where
+//! starting threads would cost more than it saves.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
+use parquet::errors::{ParquetError, Result};
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+
+/// Values (rows × columns) below which a write is encoded on the caller's thread.
+const PARALLEL_MIN_VALUES: usize = 1 << 18;
+
+pub(crate) struct Encoder {
+    file: SerializedFileWriter<Vec<u8>>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// Per top-level column: its leaves among the row group's column writers.
+    leaves: Vec<Range<usize>>,
+    open: Option<OpenRowGroup>,
+    threads: usize,
+    max_rows: usize,
+    max_bytes: Option<usize>,
+}
+
+/// The row group being written: per top-level column, the writers of its leaves.
+struct OpenRowGroup {
+    columns: Vec<Vec<ArrowColumnWriter>>,
+    rows: usize,
+}
+
+impl Encoder {
+    /// An encoder of `schema` with `properties` (row group limits included), using up to
+    /// `threads` threads per row group.
+    pub(crate) fn try_new(
+        schema: SchemaRef,
+        properties: WriterProperties,
+        threads: usize,
+    ) -> Result<Self> {
+        let max_rows = properties
+            .max_row_group_row_count()
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let max_bytes = properties.max_row_group_bytes();
+        // `ArrowWriter` sets up the file as it would write it (the Arrow schema in the
+        // footer's metadata included); only its row groups are taken over.
+        let (file, factory) =
+            ArrowWriter::try_new(Vec::new(), SchemaRef::clone(&schema), Some(properties))?
+                .into_serialized_writer()?;
+        let descriptor = file.schema_descr();
+        let mut leaves = vec![0..0; schema.fields().len()];
+        for leaf in 0..descriptor.num_columns() {
+            let root = descriptor.get_column_root_idx(leaf);
+            let range = leaves.get_mut(root).ok_or_else(|| {
+                ParquetError::General(format!("leaf {leaf} has no column {root}"))
+            })?;
+            // A column's leaves are consecutive.
+            let start = if range.end == 0 { leaf } else { range.start };
+            *range = start..leaf + 1;
+        }
+        Ok(Encoder {
+            file,
+            factory,
+            schema,
+            leaves,
+            open: None,
+            threads: threads.max(1),
+            max_rows,
+            max_bytes,
+        })
+    }
+
+    /// Appends `batch`, closing row groups as they reach the row or byte limit.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let room = self.max_rows - self.open.as_ref().map_or(0, |open| open.rows);
+            let len = room.min(batch.num_rows() - offset);
+            let slice = batch.slice(offset, len);
+            self.write_columns(len, &|j| Ok(ArrayRef::clone(slice.column(j))))?;
+            offset += len;
+            let full = self.in_progress_rows() >= self.max_rows
+                || self
+                    .max_bytes
+                    .is_some_and(|max| self.in_progress_size() >= max);
+            if full {
+                self.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends `rows` rows to the open row group, column `j` being `column(j)`; the
+    /// columns are made and encoded on the encoding threads. Row group limits are the
+    /// caller's to keep.
+    pub(crate) fn write_columns(
+        &mut self,
+        rows: usize,
+        column: &(dyn Fn(usize) -> Result<ArrayRef> + Sync),
+    ) -> Result<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        let threads = self.threads_for(rows);
+        let open = match &mut self.open {
+            Some(open) => open,
+            empty => {
+                let mut writers = self
+                    .factory
+                    .create_column_writers(self.file.flushed_row_groups().len())?
+                    .into_iter();
+                let columns = self
+                    .leaves
+                    .iter()
+                    .map(|range| writers.by_ref().take(range.len()).collect())
+                    .collect();
+                empty.insert(OpenRowGroup { columns, rows: 0 })
+            }
+        };
+        let fields = self.schema.fields();
+        let items: Vec<_> = open.columns.iter_mut().enumerate().collect();
+        in_parallel(items, threads, |(j, writers)| {
+            let array = column(j)?;
+            let leaves = compute_leaves(&fields[j], &array)?;
+            for (writer, leaf) in writers.iter_mut().zip(&leaves) {
+                writer.write(leaf)?;
+            }
+            Ok(())
+        })?;
+        open.rows += rows;
+        Ok(())
+    }
+
+    /// Closes the open row group, if any, and appends it to the file.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        let threads = self.threads_for(open.rows);
+        let chunks = in_parallel(open.columns, threads, |writers| {
+            writers
+                .into_iter()
+                .map(ArrowColumnWriter::close)
+                .collect::<Result<Vec<_>>>()
+        })?;
+        let mut row_group = self.file.next_row_group()?;
+        for chunk in chunks.into_iter().flatten() {
+            chunk.append_to_row_group(&mut row_group)?;
+        }
+        row_group.close()?;
+        Ok(())
+    }
+
+    /// Flushes, writes the footer and says what the file holds.
+    pub(crate) fn finish(&mut self) -> Result<ParquetMetaData> {
+        self.flush()?;
+        self.file.finish()
+    }
+
+    /// The encoded bytes not taken yet: whole row groups, or the file's end once finished.
+    pub(crate) fn take_bytes(&mut self) -> Result<Vec<u8>> {
+        self.file.flush()?;
+        Ok(std::mem::take(self.file.inner_mut()))
+    }
+
+    /// Memory held: the open row group's buffers and bytes not taken yet.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.writers()
+            .map(ArrowColumnWriter::memory_size)
+            .sum::<usize>()
+            + self.file.inner().len()
+    }
+
+    /// Estimated encoded size of the open row group.
+    pub(crate) fn in_progress_size(&self) -> usize {
+        self.writers()
+            .map(ArrowColumnWriter::get_estimated_total_bytes)
+            .sum()
+    }
+
+    pub(crate) fn in_progress_rows(&self) -> usize {
+        self.open.as_ref().map_or(0, |open| open.rows)
+    }
+
+    /// Bytes of the file written so far (row groups closed).
+    pub(crate) fn bytes_written(&self) -> usize {
+        self.file.bytes_written()
+    }
+
+    fn writers(&self) -> impl Iterator<Item = &ArrowColumnWriter> {
+        self.open
+            .iter()
+            .flat_map(|open| open.columns.iter().flatten())
+    }
+
+    fn threads_for(&self, rows: usize) -> usize {
+        if rows.saturating_mul(self.leaves.len()) < PARALLEL_MIN_VALUES {
+            1
+        } else {
+            self.threads
+        }
+    }
+}
+
+/// Runs `work` on each item on up to `threads` threads, the caller's included, and
+/// gives the results in the items' order. After the first error no further item is
+/// started, and that error is returned.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    work: impl Fn(T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let failed = AtomicBool::new(false);
+    let run = || -> Result<Vec<(usize, R)>> {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((index, item)) = next else {
+                break;
+            };
+            match work(item) {
+                Ok(result) => done.push((index, result)),
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(done)
+    };
+    let outcomes = std::thread::scope(|scope| {
+        // A thread the system refuses to start leaves its share to the others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("parquet-encode".into())
+                    .spawn_scoped(scope, run)
+                    .ok()
+            })
+            .collect();
+        let mut outcomes = vec![run()];
+        for helper in helpers {
+            outcomes.push(helper.join().unwrap_or_else(|_| {
+                Err(ParquetError::General(
+                    "a Parquet encoding thread panicked".into(),
+                ))
+            }));
+        }
+        outcomes
+    });
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(count).collect();
+    for outcome in outcomes {
+        for (index, result) in outcome? {
+            results[index] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.ok_or_else(|| ParquetError::General("an encoding task was lost".into())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Int64Array, StringArray, StructArray};
+    use arrow_schema::{DataType, Field, Fields, Schema};
+    use bytes::Bytes;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+
+    fn batch(rows: usize, start: i64) -> RecordBatch {
+        let inner = Fields::from(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("b", DataType::Utf8, true),
+        ]);
+        let ids = Int64Array::from_iter_values(start..start + rows as i64);
+        let names =
+            StringArray::from_iter((0..rows).map(|i| (i % 3 != 0).then(|| format!("n{i}"))));
+        let nested = StructArray::new(
+            inner.clone(),
+            vec![Arc::new(ids.clone()), Arc::new(names.clone())],
+            None,
+        );
+        let schema = Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("nested", DataType::Struct(inner), false),
+            Field::new("name", DataType::Utf8, true),
+        ]);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(ids), Arc::new(nested), Arc::new(names)],
+        )
+        .unwrap()
+    }
+
+    fn encode(threads: usize, batches: &[RecordBatch]) -> Vec<u8> {
+        let properties = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(70_000))
+            .build();
+        let mut encoder = Encoder::try_new(batches[0].schema(), properties, threads).unwrap();
+        let mut bytes = Vec::new();
+        for batch in batches {
+            encoder.write(batch).unwrap();
+            bytes.extend(encoder.take_bytes().unwrap());
+        }
+        encoder.finish().unwrap();
+        bytes.extend(encoder.take_bytes().unwrap());
+        bytes
+    }
+
+    #[test]
+    fn threads_write_the_file_one_thread_writes() {
+        let batches = [batch(100_000, 0), batch(5, 100_000), batch(60_000, 100_005)];
+        let one = encode(1, &batches);
+        let four = encode(4, &batches);
+        assert_eq!(one, four);
+
+        let mut reference = Vec::new();
+        let properties = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(70_000))
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(&mut reference, batches[0].schema(), Some(properties)).unwrap();
+        for batch in &batches {
+            writer.write(batch).unwrap();
+        }
+        writer.close().unwrap();
+        assert_eq!(one, reference, "the same bytes as ArrowWriter");
+
+        let reader = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(four))
+            .unwrap()
+            .with_batch_size(1 << 20)
+            .build()
+            .unwrap();
+        let read: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+        let expected =
+            arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let read = arrow_select::concat::concat_batches(&batches[0].schema(), &read).unwrap();
+        assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn parallel_work_keeps_order_and_stops_at_an_error() {
+        let squares = in_parallel((0..1000u64).collect(), 3, |i| Ok(i * i)).unwrap();
+        assert_eq!(squares, (0..1000u64).map(|i| i * i).collect::<Vec<_>>());
+        let failed = in_parallel((0..1000u64).collect(), 3, |i| {
+            if i == 500 {
+                Err(ParquetError::General("item 500".into()))
+            } else {
+                Ok(i)
+            }
+        });
+        assert!(matches!(failed, Err(ParquetError::General(m)) if m == "item 500"));
+    }
+}
