@@ -87,7 +87,11 @@ impl Encoder {
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
-            let room = self.max_rows - self.open.as_ref().map_or(0, |open| open.rows);
+            let room = self.max_rows.saturating_sub(self.in_progress_rows());
+            if room == 0 {
+                self.flush()?;
+                continue;
+            }
             let len = room.min(batch.num_rows() - offset);
             let slice = batch.slice(offset, len);
             self.write_columns(len, &|j| Ok(ArrayRef::clone(slice.column(j))))?;

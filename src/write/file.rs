@@ -121,11 +121,17 @@ impl FileWriter {
     }
 
     async fn encode(&mut self, settings: &FileSettings, batch: &RecordBatch) -> Result<()> {
-        self.encoder
-            .write(batch)
-            .map_err(|e| encode_error(settings, &self.path, e))?;
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = settings.max_row_group_rows.min(batch.num_rows() - offset);
+            self.encoder
+                .write(&batch.slice(offset, len))
+                .map_err(|e| encode_error(settings, &self.path, e))?;
+            offset += len;
+            self.upload(settings).await?;
+        }
         self.rows += batch.num_rows() as u64;
-        self.upload(settings).await
+        Ok(())
     }
 
     /// Hands the encoded bytes (whole row groups) to the upload.
