@@ -83,28 +83,25 @@ impl Encoder {
         })
     }
 
-    /// Appends `batch`, closing row groups as they reach the row or byte limit.
-    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let mut offset = 0;
-        while offset < batch.num_rows() {
-            let room = self.max_rows.saturating_sub(self.in_progress_rows());
-            if room == 0 {
-                self.flush()?;
-                continue;
-            }
-            let len = room.min(batch.num_rows() - offset);
-            let slice = batch.slice(offset, len);
-            self.write_columns(len, &|j| Ok(ArrayRef::clone(slice.column(j))))?;
-            offset += len;
-            let full = self.in_progress_rows() >= self.max_rows
-                || self
-                    .max_bytes
-                    .is_some_and(|max| self.in_progress_size() >= max);
-            if full {
-                self.flush()?;
-            }
+    /// Appends the leading rows of `batch` that fit the open row group, closing it when
+    /// it reaches the row or byte limit, and says how many it took (at least one of a
+    /// non-empty batch). Callers loop, handing the encoded bytes on between calls, so
+    /// no more than one row group's bytes are held.
+    pub(crate) fn write_part(&mut self, batch: &RecordBatch) -> Result<usize> {
+        if self.in_progress_rows() >= self.max_rows {
+            self.flush()?;
         }
-        Ok(())
+        let len = (self.max_rows - self.in_progress_rows()).min(batch.num_rows());
+        let part = batch.slice(0, len);
+        self.write_columns(len, &|j| Ok(ArrayRef::clone(part.column(j))))?;
+        let full = self.in_progress_rows() >= self.max_rows
+            || self
+                .max_bytes
+                .is_some_and(|max| self.in_progress_size() >= max);
+        if full {
+            self.flush()?;
+        }
+        Ok(len)
     }
 
     /// Appends `rows` rows to the open row group, column `j` being `column(j)`; the
@@ -326,8 +323,13 @@ mod tests {
         let mut encoder = Encoder::try_new(batches[0].schema(), properties, threads).unwrap();
         let mut bytes = Vec::new();
         for batch in batches {
-            encoder.write(batch).unwrap();
-            bytes.extend(encoder.take_bytes().unwrap());
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                offset += encoder
+                    .write_part(&batch.slice(offset, batch.num_rows() - offset))
+                    .unwrap();
+                bytes.extend(encoder.take_bytes().unwrap());
+            }
         }
         encoder.finish().unwrap();
         bytes.extend(encoder.take_bytes().unwrap());

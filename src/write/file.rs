@@ -123,11 +123,11 @@ impl FileWriter {
     async fn encode(&mut self, settings: &FileSettings, batch: &RecordBatch) -> Result<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
-            let len = settings.max_row_group_rows.min(batch.num_rows() - offset);
-            self.encoder
-                .write(&batch.slice(offset, len))
+            let rest = batch.slice(offset, batch.num_rows() - offset);
+            offset += self
+                .encoder
+                .write_part(&rest)
                 .map_err(|e| encode_error(settings, &self.path, e))?;
-            offset += len;
             self.upload(settings).await?;
         }
         self.rows += batch.num_rows() as u64;
