@@ -12,9 +12,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     RecordBatchOptions, StringArray,
 };
-use arrow_buffer::{
-    BooleanBuffer, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
@@ -41,6 +39,10 @@ enum Kind {
     Date,
     /// Any other type: read as text, then cast; values the cast refuses are rejected.
     Cast,
+    /// Decoding raw, before the schema is known: each batch holds a column typed (bool,
+    /// int, float) while its values can be written back as their exact JSON text, and
+    /// as text once one cannot ([`Column::push_raw`]).
+    Raw,
 }
 
 impl Kind {
@@ -68,10 +70,15 @@ impl Kind {
 /// Values of one column.
 #[derive(Debug)]
 enum Data {
+    /// Decoding raw: no value in this batch yet, only nulls.
+    Unset,
     Bool(BooleanBufferBuilder),
     I64(Vec<i64>),
     F64(Vec<f64>),
-    Text { offsets: Vec<i32>, bytes: Vec<u8> },
+    Text {
+        offsets: Vec<i32>,
+        bytes: Vec<u8>,
+    },
 }
 
 #[derive(Debug)]
@@ -80,6 +87,9 @@ struct Column {
     kind: Kind,
     target: DataType,
     nullable: bool,
+    /// Rows a batch is expected to hold: each batch's buffers are allocated once at this
+    /// size, rather than grown from empty by doubling.
+    capacity: usize,
     valid: BooleanBufferBuilder,
     data: Data,
 }
@@ -96,6 +106,7 @@ impl Column {
                 Data::I64(Vec::with_capacity(capacity))
             }
             Kind::Float => Data::F64(Vec::with_capacity(capacity)),
+            Kind::Raw => Data::Unset,
             Kind::Text | Kind::Cast => Data::Text {
                 offsets: vec![0],
                 bytes: Vec::new(),
@@ -107,14 +118,29 @@ impl Column {
             target: field.data_type().clone(),
             // A cast can still turn a value into null after the row was taken.
             nullable: field.is_nullable() || kind == Kind::Cast,
+            capacity,
             valid: BooleanBufferBuilder::new(capacity),
             data,
+        }
+    }
+
+    /// A column of [`Kind::Raw`].
+    fn raw(capacity: usize) -> Column {
+        Column {
+            name: String::new(),
+            kind: Kind::Raw,
+            target: DataType::Utf8,
+            nullable: true,
+            capacity,
+            valid: BooleanBufferBuilder::new(capacity),
+            data: Data::Unset,
         }
     }
 
     fn push_null(&mut self) {
         self.valid.append(false);
         match &mut self.data {
+            Data::Unset => {}
             Data::Bool(b) => b.append(false),
             Data::I64(v) => v.push(0),
             Data::F64(v) => v.push(0.0),
@@ -129,6 +155,7 @@ impl Column {
         }
         self.valid.truncate(len - 1);
         match &mut self.data {
+            Data::Unset => {}
             Data::Bool(b) => b.truncate(len - 1),
             Data::I64(v) => {
                 v.pop();
@@ -155,7 +182,11 @@ impl Column {
             self.push_null();
             return Ok(());
         }
+        if matches!(self.data, Data::Unset) {
+            self.become_text();
+        }
         match (&mut self.data, self.kind) {
+            (Data::Unset, _) => return self.misfit("no column to hold it"),
             (Data::Bool(b), _) => {
                 let value = match raw {
                     "true" => true,
@@ -224,6 +255,90 @@ impl Column {
         Ok(())
     }
 
+    /// Decoding raw: appends a value of type `ty`. The batch's column stays typed while
+    /// every value in it can be written back as its exact JSON text (integers other than
+    /// `-0`; decimals [`canonical_float`] reads), so that it can later become any column
+    /// type the inferred schema gives it, text included; at the first value that does
+    /// not fit it turns into text, its earlier values written back.
+    fn push_raw(&mut self, raw: &str, ty: JsonType) -> std::result::Result<(), Misfit> {
+        if matches!(self.data, Data::Unset) {
+            let rows = self.len();
+            self.data = match ty {
+                JsonType::Null => {
+                    self.push_null();
+                    return Ok(());
+                }
+                JsonType::Bool => {
+                    let mut b = BooleanBufferBuilder::new(self.capacity.max(rows));
+                    b.append_n(rows, false);
+                    Data::Bool(b)
+                }
+                JsonType::Int => Data::I64(zeros(self.capacity, rows)),
+                JsonType::Float => Data::F64(zeros(self.capacity, rows)),
+                JsonType::Text => {
+                    self.become_text();
+                    return self.push(raw);
+                }
+            };
+        }
+        let fits = match (&mut self.data, ty) {
+            (_, JsonType::Null) => {
+                self.push_null();
+                return Ok(());
+            }
+            (Data::Bool(b), JsonType::Bool) => {
+                b.append(raw == "true");
+                true
+            }
+            (Data::I64(v), JsonType::Int) => match raw.parse::<i64>() {
+                Ok(value) if raw != "-0" => {
+                    v.push(value);
+                    true
+                }
+                _ => false,
+            },
+            (Data::F64(v), JsonType::Float) => match canonical_float(raw) {
+                Some(value) => {
+                    v.push(value);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        if fits {
+            self.valid.append(true);
+            return Ok(());
+        }
+        self.become_text();
+        self.push(raw)
+    }
+
+    /// Turns the values so far into text, each as its JSON text.
+    fn become_text(&mut self) {
+        use std::io::Write;
+        if matches!(self.data, Data::Text { .. }) {
+            return;
+        }
+        let rows = self.len();
+        let mut offsets = Vec::with_capacity(self.capacity.max(rows) + 1);
+        offsets.push(0);
+        let mut bytes = Vec::new();
+        for row in 0..rows {
+            if self.valid.get_bit(row) {
+                // Writing to a Vec cannot fail.
+                let _ = match &self.data {
+                    Data::Bool(b) => write!(bytes, "{}", b.get_bit(row)),
+                    Data::I64(v) => write!(bytes, "{}", v[row]),
+                    Data::F64(v) => write!(bytes, "{}", FloatText(v[row])),
+                    Data::Unset | Data::Text { .. } => Ok(()),
+                };
+            }
+            offsets.push(bytes.len() as i32);
+        }
+        self.data = Data::Text { offsets, bytes };
+    }
+
     fn misfit(&mut self, reason: &str) -> std::result::Result<(), Misfit> {
         self.push_null();
         Err(reason.to_string())
@@ -235,35 +350,48 @@ impl Column {
 
     /// The column as an array of its target type, emptied.
     fn finish(&mut self) -> Result<ArrayRef> {
-        let valid = NullBuffer::new(self.valid.finish());
+        let capacity = self.capacity;
+        let valid = std::mem::replace(&mut self.valid, BooleanBufferBuilder::new(capacity));
+        let valid = NullBuffer::new(valid.build());
+        let rows = valid.len();
         let nulls = (valid.null_count() > 0).then_some(valid);
-        let array: ArrayRef = match &mut self.data {
-            Data::Bool(b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
-            Data::I64(v) if self.kind == Kind::Date => {
-                let days: Vec<i32> = std::mem::take(v).into_iter().map(|d| d as i32).collect();
-                Arc::new(Date32Array::new(ScalarBuffer::from(days), nulls))
-            }
-            Data::I64(v) => Arc::new(Int64Array::new(
-                ScalarBuffer::from(std::mem::take(v)),
-                nulls,
-            )),
-            Data::F64(v) => Arc::new(Float64Array::new(
-                ScalarBuffer::from(std::mem::take(v)),
-                nulls,
-            )),
-            Data::Text { offsets, bytes } => {
-                let offsets = std::mem::replace(offsets, vec![0]);
-                let bytes = std::mem::take(bytes);
-                Arc::new(
-                    StringArray::try_new(
-                        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                        Buffer::from_vec(bytes),
-                        nulls,
-                    )
-                    .map_err(|e| self.arrow_error(e))?,
-                )
+        // The next batch's buffers, allocated once at their expected size. A raw column
+        // starts each batch unset, to be typed by that batch's own values.
+        let next = match &self.data {
+            _ if self.kind == Kind::Raw => Data::Unset,
+            Data::Unset => Data::Unset,
+            Data::Bool(_) => Data::Bool(BooleanBufferBuilder::new(capacity)),
+            Data::I64(_) => Data::I64(Vec::with_capacity(capacity)),
+            Data::F64(_) => Data::F64(Vec::with_capacity(capacity)),
+            Data::Text { bytes, .. } => {
+                let mut offsets = Vec::with_capacity(capacity + 1);
+                offsets.push(0);
+                // The next batch's text is likely about as long as this one's.
+                let bytes = Vec::with_capacity(bytes.len());
+                Data::Text { offsets, bytes }
             }
         };
+        let array: ArrayRef = match std::mem::replace(&mut self.data, next) {
+            Data::Unset => arrow_array::new_null_array(&DataType::Utf8, rows),
+            Data::Bool(mut b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
+            Data::I64(v) if self.kind == Kind::Date => {
+                let days: Vec<i32> = v.into_iter().map(|d| d as i32).collect();
+                Arc::new(Date32Array::new(ScalarBuffer::from(days), nulls))
+            }
+            Data::I64(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v), nulls)),
+            Data::F64(v) => Arc::new(Float64Array::new(ScalarBuffer::from(v), nulls)),
+            Data::Text { offsets, bytes } => Arc::new(
+                StringArray::try_new(
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                    Buffer::from_vec(bytes),
+                    nulls,
+                )
+                .map_err(|e| self.arrow_error(e))?,
+            ),
+        };
+        if self.kind == Kind::Raw {
+            return Ok(array);
+        }
         if array.data_type() == &self.target {
             return Ok(array);
         }
@@ -284,24 +412,19 @@ impl Column {
     }
 }
 
-/// A copy of `text` in buffers of its own. A batch read from a spill file is one
+/// A copy of `array` in buffers of its own. A batch read from a spill file is one
 /// allocation that all its arrays point into; taking a column as it is would keep all
 /// of it alive (and counted, by the writer's memory budget) for as long as the column.
-fn compact_copy(text: &StringArray) -> StringArray {
-    let offsets = text.value_offsets();
-    let (first, last) = (offsets[0], offsets[text.len()]);
-    let values = Buffer::from_slice_ref(&text.value_data()[first as usize..last as usize]);
-    let offsets: Vec<i32> = offsets.iter().map(|o| o - first).collect();
-    // `sliced` may share the spill's allocation; the bytes are copied out of it.
-    let nulls = (text.nulls()).map(|n| {
-        let bits = Buffer::from_slice_ref(n.inner().sliced().as_slice());
-        NullBuffer::new(BooleanBuffer::new(bits, 0, n.len()))
-    });
-    StringArray::new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        values,
-        nulls,
-    )
+fn owned_copy(array: &dyn Array) -> Result<ArrayRef> {
+    let data = array.to_data();
+    let mut copy = arrow_data::transform::MutableArrayData::new(vec![&data], false, array.len());
+    copy.try_extend(0, 0, array.len())
+        .map_err(|source| Error::Arrow {
+            table: String::new(),
+            context: "copying a spilled column".into(),
+            source,
+        })?;
+    Ok(arrow_array::make_array(copy.freeze()))
 }
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
@@ -315,6 +438,63 @@ fn number_text(raw: &str) -> Option<&str> {
     };
     let first = text.as_bytes().first()?;
     (first.is_ascii_digit() || (*first == b'-' && text.len() > 1)).then_some(text)
+}
+
+/// `rows` zeros (placeholders under nulls), with room for `capacity`.
+fn zeros<T: Default + Clone>(capacity: usize, rows: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(capacity.max(rows));
+    v.resize(rows, T::default());
+    v
+}
+
+/// A decimal whose JSON text [`FloatText`] writes back exactly: a plain decimal (no
+/// exponent) of at most 15 digits, with a fraction that is `0` or ends in another
+/// digit (`21503.0`, `-0.25`, `0.001`; not `1.50`, `1e3`). This is how Python's `json`,
+/// JavaScript and most serializers write such values. At 15 digits or fewer, distinct
+/// decimals are distinct `f64`s, so the shortest text that reads back as the value is
+/// the decimal itself.
+fn canonical_float(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    // 15 digits and the point.
+    if digits.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(b - b'0'),
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    let fraction = &digits[point? + 1..];
+    let ends_well = fraction == b"0" || fraction.last().is_some_and(|&b| b != b'0');
+    if !ends_well {
+        return None;
+    }
+    // Clinger's fast path, as in `parse_f64`: both exact, one correctly rounded division.
+    let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction.len()];
+    Some(if negative { -value } else { value })
+}
+
+/// Writes a value [`canonical_float`] read as the text it was read from: the shortest
+/// decimal that reads back as the value, without exponent, and `.0` after a whole
+/// number.
+struct FloatText(f64);
+
+impl std::fmt::Display for FloatText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.fract() == 0.0 {
+            write!(f, "{}.0", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
 }
 
 /// Powers of ten that are exact in an `f64`.
@@ -410,6 +590,8 @@ pub(crate) struct Decoder {
     /// Per column: the row number that last set it, to tell set from unset.
     stamps: Vec<u64>,
     row: u64,
+    /// Rows per batch expected, for each column's buffers.
+    capacity: usize,
     touched: Vec<usize>,
     /// Source line of each buffered row.
     lines: Vec<u64>,
@@ -444,6 +626,7 @@ impl Decoder {
             keys: Keys::Fixed(FixedColumns::new(names)),
             scratch: Vec::new(),
             row: 0,
+            capacity,
             touched: Vec::new(),
             lines: Vec::new(),
             source: String::new(),
@@ -455,8 +638,9 @@ impl Decoder {
     /// column holding what a text column of the inferred schema would hold (strings
     /// unquoted, anything else as raw JSON), and each column's [`JsonType`] is inferred
     /// on the way, as [`Inferred`] does. [`Decoder::convert`] later types the batches.
-    pub(crate) fn raw() -> Decoder {
-        let mut decoder = Decoder::new(&Schema::empty(), 0);
+    /// `capacity` is the expected rows per batch.
+    pub(crate) fn raw(capacity: usize) -> Decoder {
+        let mut decoder = Decoder::new(&Schema::empty(), capacity);
         decoder.keys = Keys::Growing {
             keys: GrowingColumns::default(),
             types: Vec::new(),
@@ -488,6 +672,7 @@ impl Decoder {
         let inferring = matches!(self.keys, Keys::Growing { .. });
         let named = self.columns.len();
         self.scratch.clear();
+        let capacity = self.capacity;
         let (columns, stamps, touched, rejects, source, scratch, values_rejected) = (
             &mut self.columns,
             &mut self.stamps,
@@ -499,15 +684,18 @@ impl Decoder {
         );
         let mut field = |i: usize, raw: &str| {
             if inferring {
-                // A key met for the first time: a text column, null in earlier rows.
+                // A key met for the first time: a raw column, null in earlier rows.
                 while columns.len() <= i {
-                    let mut column = Column::new(&Field::new("", DataType::Utf8, true), 0);
+                    let mut column = Column::raw(capacity);
                     (0..buffered).for_each(|_| column.push_null());
                     columns.push(column);
                     stamps.push(0);
                     values_rejected.push(0);
                 }
-                scratch.push((i, JsonType::of(raw)));
+            }
+            let ty = inferring.then(|| JsonType::of(raw));
+            if let Some(ty) = ty {
+                scratch.push((i, ty));
             }
             if stamps[i] == row {
                 // A repeated key: the last one wins, as in serde_json and most readers.
@@ -516,7 +704,11 @@ impl Decoder {
                 stamps[i] = row;
                 touched.push(i);
             }
-            if let Err(reason) = columns[i].push(raw) {
+            let pushed = match ty {
+                Some(ty) => columns[i].push_raw(raw, ty),
+                None => columns[i].push(raw),
+            };
+            if let Err(reason) = pushed {
                 rejects.push(Reject {
                     source_file: source.clone(),
                     line: Some(number),
@@ -618,10 +810,10 @@ impl Decoder {
             }
             arrays.push(array);
         }
-        if self.schema.fields().len() != self.columns.len() {
-            // Decoding raw, keys were met since the last batch.
-            let fields: Vec<Field> = (self.columns.iter())
-                .map(|c| Field::new(c.name.as_str(), DataType::Utf8, true))
+        if matches!(self.keys, Keys::Growing { .. }) {
+            // Decoding raw, each batch is typed by its own values.
+            let fields: Vec<Field> = (self.columns.iter().zip(&arrays))
+                .map(|(c, a)| Field::new(c.name.as_str(), a.data_type().clone(), true))
                 .collect();
             self.schema = Arc::new(Schema::new(fields));
         }
@@ -661,15 +853,22 @@ impl Decoder {
         let rows = raw.num_rows();
         let mut arrays = Vec::with_capacity(self.columns.len());
         for (i, column) in self.columns.iter_mut().enumerate() {
-            let found = raw.schema().index_of(&column.name).ok();
-            let text = found.and_then(|j| raw.column(j).as_string_opt::<i32>());
-            let Some(text) = text else {
+            let Some(found) = raw
+                .schema()
+                .index_of(&column.name)
+                .ok()
+                .map(|j| raw.column(j))
+            else {
                 arrays.push(arrow_array::new_null_array(&column.target, rows));
+                continue;
+            };
+            let Some(text) = found.as_string_opt::<i32>() else {
+                arrays.push(retype(found, column)?);
                 continue;
             };
             match column.kind {
                 Kind::Text if column.target == DataType::Utf8 => {
-                    arrays.push(Arc::new(compact_copy(text)));
+                    arrays.push(owned_copy(text)?);
                     continue;
                 }
                 Kind::Bool | Kind::Int { .. } | Kind::Float => {}
@@ -733,6 +932,36 @@ impl Decoder {
     }
 }
 
+/// A typed raw column ([`Column::push_raw`]) as `column`'s type, which inference made
+/// at least as wide: the same values, or integers as floats, or each value's JSON text.
+fn retype(array: &ArrayRef, column: &Column) -> Result<ArrayRef> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+    let target = &column.target;
+    match (array.data_type(), target) {
+        (from, to) if from == to => owned_copy(array.as_ref()),
+        // Typed by a value on a line later rejected whole, which took the value back.
+        _ if array.null_count() == array.len() => {
+            Ok(arrow_array::new_null_array(target, array.len()))
+        }
+        (DataType::Float64, DataType::Utf8) => {
+            let floats = array.as_primitive::<Float64Type>();
+            let text: StringArray = (floats.iter())
+                .map(|v| v.map(|v| FloatText(v).to_string()))
+                .collect();
+            Ok(Arc::new(text))
+        }
+        (DataType::Int64, DataType::Float64 | DataType::Utf8)
+        | (DataType::Boolean, DataType::Utf8) => {
+            arrow_cast::cast(array, target).map_err(|e| column.arrow_error(e))
+        }
+        (from, to) => Err(Error::config(format!(
+            "column {:?}: a raw batch typed {from} cannot become {to}",
+            column.name
+        ))),
+    }
+}
+
 /// Whether a row-level reason came after the whole line was read (every column then
 /// holds a value of this row), rather than from a parse error half-way.
 fn parsed_ok(reason: &str) -> bool {
@@ -790,6 +1019,36 @@ mod tests {
                 parse_f64(&shown).map(f64::to_bits),
                 shown.parse::<f64>().ok().map(f64::to_bits)
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// A decimal a raw batch keeps as a float is written back as its exact text, and
+        /// read as `str::parse` reads it; the usual spellings of sensor values are kept.
+        #[test]
+        fn kept_floats_write_back_as_their_text(
+            text in "-?(0|[1-9][0-9]{0,16})\\.[0-9]{1,16}|-?[1-9][0-9]{0,5}\\.[0-9]{1,3}",
+        ) {
+            if let Some(value) = canonical_float(&text) {
+                proptest::prop_assert_eq!(FloatText(value).to_string(), text.clone());
+                proptest::prop_assert_eq!(Some(value.to_bits()), text.parse::<f64>().ok().map(f64::to_bits));
+            }
+            let short = text.len() <= 16 && !text.ends_with('0');
+            proptest::prop_assert!(canonical_float(&text).is_some() || !short, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn kept_floats_and_the_spellings_that_become_text() {
+        for kept in ["21503.0", "-0.25", "0.001", "-0.0", "330.0", "117.765772"] {
+            assert_eq!(
+                canonical_float(kept).map(|v| FloatText(v).to_string()),
+                Some(kept.to_string())
+            );
+        }
+        for text in ["1.50", "1e3", "1.5E2", "12", "1234567890123456.5", "0.10"] {
+            assert_eq!(canonical_float(text), None, "{text}");
         }
     }
 

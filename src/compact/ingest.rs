@@ -712,7 +712,7 @@ fn decode_file(
 ) {
     let mut decoder = match &plan.output {
         Output::Write(typed) => Decoder::new(&typed.schema, plan.batch_rows),
-        Output::Spill(_) => Decoder::raw(),
+        Output::Spill(_) => Decoder::raw(plan.batch_rows),
     };
     decoder.start_file(&file.path);
     let values = match &plan.output {

@@ -203,7 +203,7 @@ fn decode_raw_then_convert(
     let mut rejects = Vec::new();
     let mut counts = Counts::default();
     for (f, lines) in files.iter().enumerate() {
-        let mut decoder = Decoder::raw();
+        let mut decoder = Decoder::raw(rows);
         decoder.start_file(&format!("f{f}"));
         let flush = |decoder: &mut Decoder, raw: &mut Vec<_>| {
             let lines = decoder.buffered_lines().to_vec();
@@ -236,7 +236,17 @@ fn decode_raw_then_convert(
     (schema.as_ref().clone(), typed, rejects, counts)
 }
 
-/// Lines with dirt: some cut short or overwritten, some with a key repeated.
+/// The raw JSON text of a number in any of its spellings (`12`, `-0`, `12.0`, `1.50`,
+/// `1e3`, 17 digits, past `i64`), or now and then a value of another type.
+fn number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,7})?([eE][-+]?[0-9]{1,2})?",
+        1 => prop::sample::select(vec!["\"4.5\"", "true", "null", "[1.5]"]).prop_map(String::from),
+    ]
+}
+
+/// Lines with dirt: some cut short or overwritten, some with a key repeated, some with
+/// a key `n` holding numbers as [`number_text`] spells them.
 fn dirty_json_lines() -> impl Strategy<Value = Vec<Vec<u8>>> {
     let damage = prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 0..6);
     let scalar = prop_oneof![
@@ -246,8 +256,16 @@ fn dirty_json_lines() -> impl Strategy<Value = Vec<Vec<u8>>> {
         Just(json!(2.5)),
         Just(json!("s")),
     ];
-    (json_lines(), damage, scalar.clone(), scalar).prop_map(|(lines, damage, first, last)| {
-        let mut bytes: Vec<Vec<u8>> = lines.into_iter().map(String::into_bytes).collect();
+    let numbers = prop::collection::vec(prop::option::of(number_text()), 20);
+    let parts = (json_lines(), numbers, damage, scalar.clone(), scalar);
+    parts.prop_map(|(lines, numbers, damage, first, last)| {
+        let mut bytes: Vec<Vec<u8>> = (lines.into_iter().zip(numbers))
+            .map(|(line, number)| match number {
+                None => line.into_bytes(),
+                Some(n) if line == "{}" => format!("{{\"n\":{n}}}").into_bytes(),
+                Some(n) => format!("{{\"n\":{n},{}", &line[1..]).into_bytes(),
+            })
+            .collect();
         for (at, how, byte) in damage {
             let n = bytes.len();
             let line = &mut bytes[at.index(n)];
