@@ -88,6 +88,10 @@ def main():
         # Not a tool: gzip inflate + JSON parse on all cores, the floor the issue names
         # (its "files" column counts input files).
         ("W3", "floor: inflate+parse", [ours_w3, "w3-floor", fleet]),
+        # Not a tool either: our write alone (the rows of our output above, loaded into
+        # memory first, then partitioned, sorted, encoded and written as W3 writes them).
+        ("W3", "part: write only", [ours_w3, "w3-write", os.path.join(out, "w3_rust"),
+                                    "--out", os.path.join(out, "w3_rust_write")]),
     ]
     jobs = [j for j in jobs if j[0] in wanted]
 

@@ -7,6 +7,7 @@
 //! cargo bench --bench workloads -- w2 data/out/w1_pyarrow --date 2024-11-03 --prefix a
 //! cargo bench --bench workloads_mimalloc -- w3 data/iot/fleet --out data/out/w3_rust
 //! cargo bench --bench workloads -- w3-floor data/iot/fleet   # inflate + parse only
+//! cargo bench --bench workloads_mimalloc -- w3-write data/out/w3_rust --out data/out/w3_write   # write only
 //! ```
 //!
 //! `benches/run_workloads.sh` runs these and the peers side by side under
@@ -340,6 +341,58 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// W3's write alone: the rows of a finished W3 output (`w3 ... --out <dir>`), loaded
+/// into memory and written again as the compaction writes them (same partitions, sort,
+/// file and row-group sizes, budget, zstd). What a compaction would cost if decoding the
+/// sources were free.
+async fn w3_write(args: &[String]) -> Result<(), Failure> {
+    use parquet_storage::compact::{
+        DEFAULT_COMPACTION_MAX_BUFFERED_BYTES, DEFAULT_COMPACTION_ROW_GROUP_ROWS,
+        DEFAULT_COMPACTION_TARGET_FILE_SIZE,
+    };
+    let usage = "w3-write <w3 output dir> --out <dir>";
+    let input = PathBuf::from(args.first().ok_or(usage)?);
+    let out = PathBuf::from(flag(args, "--out").ok_or(usage)?);
+    let (source, source_table) = engine_and_table(&input)?;
+    let batches: Vec<RecordBatch> = source
+        .scan(&source_table, ScanOptions::default())
+        .await?
+        .try_collect()
+        .await?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    let (engine, table) = engine_and_table(&out)?;
+    let options = WriteOptions::default()
+        .with_target_file_size(Some(DEFAULT_COMPACTION_TARGET_FILE_SIZE))
+        .with_max_row_group_rows(DEFAULT_COMPACTION_ROW_GROUP_ROWS)
+        .with_max_buffered_bytes(DEFAULT_COMPACTION_MAX_BUFFERED_BYTES)
+        .with_partition_by([
+            PartitionField::column("hiveperiod"),
+            PartitionField::column("district"),
+        ])
+        .with_sort_by(["unitno", "heartbeat"]);
+    let schema = batches.first().ok_or("empty input")?.schema();
+    let started = Instant::now();
+    let stream = parquet_storage::RecordBatchStream::from_batches(schema, batches);
+    engine.write_stream(&table, stream, options).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let (files, bytes) = dir_size(&out);
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": "parquet-storage write only",
+            "workload": "W3",
+            "rows": rows,
+            "seconds": seconds,
+            "files": files,
+            "bytes": bytes,
+        })
+    );
+    Ok(())
+}
+
 /// The floor of W3: every file inflated and every line parsed (serde_json, values
 /// skipped), on `--threads` threads (default: the cores), nothing else.
 fn w3_floor(args: &[String]) -> Result<(), Failure> {
@@ -484,10 +537,11 @@ pub fn main() -> Result<(), Failure> {
         Some("w2") => runtime.block_on(w2(&args[1..])),
         Some("w3") => runtime.block_on(w3(&args[1..])),
         Some("w3-floor") => w3_floor(&args[1..]),
+        Some("w3-write") => runtime.block_on(w3_write(&args[1..])),
         // `cargo bench` with no arguments: nothing to measure without the shared data.
         _ => {
             eprintln!(
-                "usage: workloads w1 <input.parquet> <out dir> | w2 <dataset dir> --date D --prefix P | w3 <input dir> --out <dir> | w3-floor <input dir>"
+                "usage: workloads w1 <input.parquet> <out dir> | w2 <dataset dir> --date D --prefix P | w3 <input dir> --out <dir> | w3-floor <input dir> | w3-write <w3 output dir> --out <dir>"
             );
             Ok(())
         }
