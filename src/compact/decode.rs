@@ -182,11 +182,12 @@ impl Column {
             self.push_null();
             return Ok(());
         }
-        if matches!(self.data, Data::Unset) {
-            self.become_text();
-        }
         match (&mut self.data, self.kind) {
-            (Data::Unset, _) => return self.misfit("no column to hold it"),
+            // A raw column's first value in the batch, and text.
+            (Data::Unset, _) => {
+                self.become_text();
+                return self.push(raw);
+            }
             (Data::Bool(b), _) => {
                 let value = match raw {
                     "true" => true,
@@ -275,10 +276,7 @@ impl Column {
                 }
                 JsonType::Int => Data::I64(zeros(self.capacity, rows)),
                 JsonType::Float => Data::F64(zeros(self.capacity, rows)),
-                JsonType::Text => {
-                    self.become_text();
-                    return self.push(raw);
-                }
+                JsonType::Text => return self.push(raw),
             };
         }
         let fits = match (&mut self.data, ty) {
