@@ -40,6 +40,7 @@ mod infer;
 mod inflate;
 mod ingest;
 mod json;
+mod number;
 mod progress;
 #[cfg(test)]
 mod properties;
