@@ -224,8 +224,7 @@ fn read_manifest(root: &Path) -> serde_json::Value {
 /// timed from listing to the last byte written, then read back (not timed).
 async fn w3(args: &[String]) -> Result<(), Failure> {
     use parquet_storage::compact::{Compaction, Enrichment};
-    let usage =
-        "w3 <input dir> --out <dir> [--concurrency N] [--max-buffered-mb M] [--spill-dir D]";
+    let usage = "w3 <input dir> --out <dir> [--concurrency N] [--max-buffered-mb M] [--spill-dir D] [--batch-rows R]";
     let root = PathBuf::from(args.first().ok_or(usage)?);
     let out = PathBuf::from(flag(args, "--out").ok_or(usage)?);
     if out.exists() {
@@ -250,6 +249,9 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
     }
     if let Some(dir) = flag(args, "--spill-dir") {
         compaction = compaction.with_spill_dir(dir);
+    }
+    if let Some(rows) = flag(args, "--batch-rows") {
+        compaction = compaction.with_batch_rows(rows.parse()?);
     }
     if let Some(mb) = flag(args, "--max-buffered-mb") {
         let options = parquet_storage::WriteOptions::default()

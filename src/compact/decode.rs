@@ -12,13 +12,13 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     RecordBatchOptions, StringArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
 use super::infer::{Inferred, JsonType};
 use super::json::{Columns, FixedColumns, GrowingColumns, Lookup, unquote, walk_object};
-use super::number::{FloatText, canonical_float, number_text, parse_f64};
+use super::number::{FloatText, Scalar, number_text, parse_f64};
 use super::rejects::Reject;
 use crate::error::{Error, Result};
 
@@ -91,7 +91,8 @@ struct Column {
     /// Rows a batch is expected to hold: each batch's buffers are allocated once at this
     /// size, rather than grown from empty by doubling.
     capacity: usize,
-    valid: BooleanBufferBuilder,
+    /// Lazy: no bitmap is written until the first null, and most columns have none.
+    valid: NullBufferBuilder,
     data: Data,
 }
 
@@ -120,7 +121,7 @@ impl Column {
             // A cast can still turn a value into null after the row was taken.
             nullable: field.is_nullable() || kind == Kind::Cast,
             capacity,
-            valid: BooleanBufferBuilder::new(capacity),
+            valid: NullBufferBuilder::new(capacity),
             data,
         }
     }
@@ -133,13 +134,13 @@ impl Column {
             target: DataType::Utf8,
             nullable: true,
             capacity,
-            valid: BooleanBufferBuilder::new(capacity),
+            valid: NullBufferBuilder::new(capacity),
             data: Data::Unset,
         }
     }
 
     fn push_null(&mut self) {
-        self.valid.append(false);
+        self.valid.append_null();
         match &mut self.data {
             Data::Unset => {}
             Data::Bool(b) => b.append(false),
@@ -173,7 +174,7 @@ impl Column {
 
     fn last_is_valid(&self) -> bool {
         let len = self.valid.len();
-        len > 0 && self.valid.get_bit(len - 1)
+        len > 0 && self.valid.is_valid(len - 1)
     }
 
     /// Appends the value of raw JSON text `raw`: the value, or null and why it does not
@@ -253,60 +254,54 @@ impl Column {
                 offsets.push(end);
             }
         }
-        self.valid.append(true);
+        self.valid.append_non_null();
         Ok(())
     }
 
-    /// Decoding raw: appends a value of type `ty`. The batch's column stays typed while
-    /// every value in it can be written back as its exact JSON text (integers other than
-    /// `-0`; decimals [`canonical_float`] reads), so that it can later become any column
+    /// Decoding raw: appends a value as [`Scalar::of`] read it. The batch's column stays
+    /// typed while every value in it can be written back as its exact JSON text (the
+    /// numbers `Scalar` keeps a value of), so that it can later become any column
     /// type the inferred schema gives it, text included; at the first value that does
     /// not fit it turns into text, its earlier values written back.
-    fn push_raw(&mut self, raw: &str, ty: JsonType) -> std::result::Result<(), Misfit> {
+    fn push_raw(&mut self, raw: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
-            self.data = match ty {
-                JsonType::Null => {
+            self.data = match scalar {
+                Scalar::Null => {
                     self.push_null();
                     return Ok(());
                 }
-                JsonType::Bool => {
+                Scalar::Bool(_) => {
                     let mut b = BooleanBufferBuilder::new(self.capacity.max(rows));
                     b.append_n(rows, false);
                     Data::Bool(b)
                 }
-                JsonType::Int => Data::I64(zeros(self.capacity, rows)),
-                JsonType::Float => Data::F64(zeros(self.capacity, rows)),
-                JsonType::Text => return self.push(raw),
+                Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
+                Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
+                Scalar::Text => return self.push(raw),
             };
         }
-        let fits = match (&mut self.data, ty) {
-            (_, JsonType::Null) => {
+        let fits = match (&mut self.data, scalar) {
+            (_, Scalar::Null) => {
                 self.push_null();
                 return Ok(());
             }
-            (Data::Bool(b), JsonType::Bool) => {
-                b.append(raw == "true");
+            (Data::Bool(b), Scalar::Bool(value)) => {
+                b.append(value);
                 true
             }
-            (Data::I64(v), JsonType::Int) => match raw.parse::<i64>() {
-                Ok(value) if raw != "-0" => {
-                    v.push(value);
-                    true
-                }
-                _ => false,
-            },
-            (Data::F64(v), JsonType::Float) => match canonical_float(raw) {
-                Some(value) => {
-                    v.push(value);
-                    true
-                }
-                None => false,
-            },
+            (Data::I64(v), Scalar::Int(value)) => {
+                v.push(value);
+                true
+            }
+            (Data::F64(v), Scalar::Float(value)) => {
+                v.push(value);
+                true
+            }
             _ => false,
         };
         if fits {
-            self.valid.append(true);
+            self.valid.append_non_null();
             return Ok(());
         }
         self.become_text();
@@ -324,7 +319,7 @@ impl Column {
         offsets.push(0);
         let mut bytes = Vec::new();
         for row in 0..rows {
-            if self.valid.get_bit(row) {
+            if self.valid.is_valid(row) {
                 // Writing to a Vec cannot fail.
                 let _ = match &self.data {
                     Data::Bool(b) => write!(bytes, "{}", b.get_bit(row)),
@@ -350,10 +345,11 @@ impl Column {
     /// The column as an array of its target type, emptied.
     fn finish(&mut self) -> Result<ArrayRef> {
         let capacity = self.capacity;
-        let valid = std::mem::replace(&mut self.valid, BooleanBufferBuilder::new(capacity));
-        let valid = NullBuffer::new(valid.build());
-        let rows = valid.len();
-        let nulls = (valid.null_count() > 0).then_some(valid);
+        let rows = self.valid.len();
+        let nulls = std::mem::replace(&mut self.valid, NullBufferBuilder::new(capacity))
+            .build()
+            // A null taken back by `pop` leaves a bitmap without nulls.
+            .filter(|valid| valid.null_count() > 0);
         // The next batch's buffers, allocated once at their expected size. A raw column
         // starts each batch unset, to be typed by that batch's own values.
         let next = match &self.data {
@@ -590,10 +586,6 @@ impl Decoder {
                     values_rejected.push(0);
                 }
             }
-            let ty = inferring.then(|| JsonType::of(raw));
-            if let Some(ty) = ty {
-                scratch.push((i, ty));
-            }
             if stamps[i] == row {
                 // A repeated key: the last one wins, as in serde_json and most readers.
                 columns[i].pop();
@@ -601,9 +593,12 @@ impl Decoder {
                 stamps[i] = row;
                 touched.push(i);
             }
-            let pushed = match ty {
-                Some(ty) => columns[i].push_raw(raw, ty),
-                None => columns[i].push(raw),
+            let pushed = if inferring {
+                let scalar = Scalar::of(raw);
+                scratch.push((i, scalar.json_type()));
+                columns[i].push_raw(raw, scalar)
+            } else {
+                columns[i].push(raw)
             };
             if let Err(reason) = pushed {
                 rejects.push(Reject {
@@ -873,7 +868,7 @@ impl Column {
         };
         (0..self.len())
             .map(|row| {
-                self.valid.get_bit(row).then(|| {
+                self.valid.is_valid(row).then(|| {
                     let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
                     String::from_utf8_lossy(&bytes[start..end]).into_owned()
                 })

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::json::{GrowingColumns, walk_object};
+use super::number::Scalar;
 
 /// The type of a JSON value, as inference sees it, from narrowest to widest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,20 +31,7 @@ pub enum JsonType {
 impl JsonType {
     /// The type of one raw JSON value.
     pub fn of(raw: &str) -> JsonType {
-        match raw.as_bytes().first() {
-            Some(b'n') => JsonType::Null,
-            Some(b't' | b'f') => JsonType::Bool,
-            Some(b'"' | b'{' | b'[') | None => JsonType::Text,
-            Some(_) => {
-                let integral = !raw.contains(['.', 'e', 'E']);
-                // 18 digits always fit; longer ones are checked.
-                if integral && (raw.len() <= 18 || raw.parse::<i64>().is_ok()) {
-                    JsonType::Int
-                } else {
-                    JsonType::Float
-                }
-            }
-        }
+        Scalar::of(raw).json_type()
     }
 
     /// The narrowest type that holds values of both.
