@@ -37,8 +37,9 @@ def workloads_binary(name="workloads"):
     sys.exit(f"could not find the {name} binary")
 
 
-def run(cmd):
-    proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+def run(cmd, env=None):
+    env = {**os.environ, **(env or {})}
+    proc = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"error": proc.stderr[-500:], "cmd": cmd}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -88,6 +89,14 @@ def main():
         # Not a tool: gzip inflate + JSON parse on all cores, the floor the issue names
         # (its "files" column counts input files).
         ("W3", "floor: inflate+parse", [ours_w3, "w3-floor", fleet]),
+        # The same two runs with mimalloc told not to ask for transparent huge pages
+        # (docs/compaction.md, "Memory"): on hosts where THP faults compact memory
+        # synchronously, that zeroing and compaction is a large share of a run's system time.
+        ("W3", "parquet-storage, MIMALLOC_ALLOW_THP=0", [ours_w3, "w3", fleet, "--out", os.path.join(out, "w3_rust_nothp")],
+         {"MIMALLOC_ALLOW_THP": "0"}),
+        ("W3", "parquet-storage --spill-dir, MIMALLOC_ALLOW_THP=0",
+         [ours_w3, "w3", fleet, "--out", os.path.join(out, "w3_rust_spill_nothp"), "--spill-dir", out],
+         {"MIMALLOC_ALLOW_THP": "0"}),
         # Not a tool either: our write alone (the rows of our output above, loaded into
         # memory first, then partitioned, sorted, encoded and written as W3 writes them).
         ("W3", "part: write only", [ours_w3, "w3-write", os.path.join(out, "w3_rust"),
@@ -97,8 +106,8 @@ def main():
 
     results = {}
     for round_ in range(a.rounds):
-        for workload, tool, cmd in jobs:
-            r = run(cmd)
+        for workload, tool, cmd, *env in jobs:
+            r = run(cmd, *env)
             results.setdefault((workload, tool), []).append(r)
             print(f"round {round_ + 1} {workload} {tool}: {r.get('seconds', r.get('error'))}", file=sys.stderr)
 
