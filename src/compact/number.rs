@@ -55,26 +55,15 @@ impl Scalar {
             _ => return Scalar::Text,
         };
         let digits = &bytes[usize::from(negative)..];
-        // The digits as one integer, the point skipped: at most 18 of them always fit.
-        let mut mantissa: u64 = 0;
-        let mut count = 0usize;
-        let mut point = None;
-        for (i, &b) in digits.iter().enumerate() {
-            match b {
-                b'0'..=b'9' if count < 18 => {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
-                    count += 1;
-                }
-                b'.' if point.is_none() => point = Some(i),
-                _ if point.is_none() && b.is_ascii_digit() => {
-                    // An integer of 19 digits or more: it may still fit an `i64`.
-                    return raw.parse::<i64>().map_or(Scalar::OtherFloat, Scalar::Int);
-                }
-                _ => return Scalar::OtherFloat,
+        let Some(decimal) = PlainDecimal::read(digits) else {
+            return Scalar::OtherFloat;
+        };
+        let Some(point) = decimal.point else {
+            if decimal.digits > 18 {
+                // It may still fit an `i64`.
+                return raw.parse::<i64>().map_or(Scalar::OtherFloat, Scalar::Int);
             }
-        }
-        let Some(point) = point else {
-            return match (negative, mantissa as i64) {
+            return match (negative, decimal.mantissa as i64) {
                 (true, 0) => Scalar::NegativeZero,
                 (true, v) => Scalar::Int(-v),
                 (false, v) => Scalar::Int(v),
@@ -82,12 +71,10 @@ impl Scalar {
         };
         let fraction = &digits[point + 1..];
         let ends_well = fraction == b"0" || fraction.last().is_some_and(|&b| b != b'0');
-        if count > 15 || !ends_well {
+        if decimal.digits > 15 || !ends_well {
             return Scalar::OtherFloat;
         }
-        // Clinger's fast path, as in `parse_f64`: both exact, one correctly rounded division.
-        let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction.len()];
-        Scalar::Float(if negative { -value } else { value })
+        Scalar::Float(decimal.value(fraction.len(), negative))
     }
 
     /// The type inference gives the value.
@@ -124,39 +111,63 @@ const EXACT_POWERS_OF_TEN: [f64; 23] = [
 ];
 
 /// `text` as an `f64`, exactly as `str::parse` reads it. Plain decimals of at most 15
-/// digits (most sensor values) take Clinger's fast path: the digits and the power of
-/// ten are both exact in an `f64`, so one correctly rounded division gives the
-/// correctly rounded result. Everything else goes to `str::parse`.
+/// digits (most sensor values) take Clinger's fast path ([`PlainDecimal::value`]);
+/// everything else goes to `str::parse`.
 pub(super) fn parse_f64(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
-    let (negative, digits) = match bytes.first() {
-        Some(b'-') => (true, &bytes[1..]),
-        _ => (false, bytes),
-    };
-    let mut mantissa: u64 = 0;
-    let mut count = 0usize;
-    let mut fraction: Option<usize> = None;
-    for (i, &b) in digits.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                count += 1;
-            }
-            // A point between digits: not first, not last, only one.
-            b'.' if fraction.is_none() && i > 0 && i + 1 < digits.len() => {
-                fraction = Some(digits.len() - i - 1);
-            }
-            _ => return text.parse().ok(),
+    let negative = bytes.first() == Some(&b'-');
+    let digits = &bytes[usize::from(negative)..];
+    match PlainDecimal::read(digits) {
+        // `.5` and `5.` included: `str::parse` reads them as these digits too.
+        Some(d) if (1..=15).contains(&d.digits) => {
+            let places = d.point.map_or(0, |p| digits.len() - p - 1);
+            Some(d.value(places, negative))
         }
-        if count > 15 {
-            return text.parse().ok();
+        _ => text.parse().ok(),
+    }
+}
+
+/// Digits with at most one point and nothing else (no sign, no exponent): what both
+/// readers above take their fast paths on.
+struct PlainDecimal {
+    /// The digits as one integer, the point skipped; exact while `digits <= 18`.
+    mantissa: u64,
+    digits: usize,
+    /// Where the point is, if there is one.
+    point: Option<usize>,
+}
+
+impl PlainDecimal {
+    #[inline(always)]
+    fn read(bytes: &[u8]) -> Option<PlainDecimal> {
+        let mut d = PlainDecimal {
+            mantissa: 0,
+            digits: 0,
+            point: None,
+        };
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => {
+                    if d.digits < 18 {
+                        d.mantissa = d.mantissa * 10 + u64::from(b - b'0');
+                    }
+                    d.digits += 1;
+                }
+                b'.' if d.point.is_none() => d.point = Some(i),
+                _ => return None,
+            }
         }
+        Some(d)
     }
-    if count == 0 {
-        return text.parse().ok();
+
+    /// The value with `places` digits after the point, on Clinger's fast path: for at
+    /// most 15 digits the mantissa and the power of ten are both exact in an `f64`, so
+    /// one correctly rounded division gives the correctly rounded result.
+    #[inline(always)]
+    fn value(&self, places: usize, negative: bool) -> f64 {
+        let value = self.mantissa as f64 / EXACT_POWERS_OF_TEN[places];
+        if negative { -value } else { value }
     }
-    let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction.unwrap_or(0)];
-    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
