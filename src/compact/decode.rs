@@ -16,8 +16,8 @@ use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
-use super::infer::{Inferred, JsonType};
-use super::json::{Columns, FixedColumns, GrowingColumns, Lookup, unquote, walk_object};
+use super::infer::{Inferred, JsonType, unwiden, widen_logged};
+use super::json::{Columns, unquote, walk_object};
 use super::number::{FloatText, Scalar, number_text, parse_f64};
 use super::rejects::Reject;
 use crate::error::{Error, Result};
@@ -263,7 +263,27 @@ impl Column {
     /// numbers `Scalar` keeps a value of), so that it can later become any column
     /// type the inferred schema gives it, text included; at the first value that does
     /// not fit it turns into text, its earlier values written back.
+    #[inline(always)]
     fn push_raw(&mut self, raw: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
+        // In line, the usual cases: a value of the batch column's type, or null.
+        match (&mut self.data, scalar) {
+            (Data::F64(v), Scalar::Float(value)) => v.push(value),
+            (Data::I64(v), Scalar::Int(value)) => v.push(value),
+            (Data::Bool(b), Scalar::Bool(value)) => b.append(value),
+            (_, Scalar::Null) => {
+                self.push_null();
+                return Ok(());
+            }
+            _ => return self.push_raw_other(raw, scalar),
+        }
+        self.valid.append_non_null();
+        Ok(())
+    }
+
+    /// [`Column::push_raw`] for a batch column's first value, and for a value that
+    /// does not fit it.
+    #[inline(never)]
+    fn push_raw_other(&mut self, raw: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
             self.data = match scalar {
@@ -445,41 +465,22 @@ pub(crate) struct Counts {
     pub(crate) values_rejected: Vec<u64>,
 }
 
-/// The keys a decoder knows: a schema's columns, or, decoding raw, every key it meets
-/// with its type over the lines so far.
-#[derive(Debug)]
-enum Keys {
-    Fixed(FixedColumns),
-    Growing {
-        keys: GrowingColumns,
-        types: Vec<Option<JsonType>>,
-    },
-}
-
-impl Columns for Keys {
-    fn index(&mut self, key: &str) -> Option<usize> {
-        match self {
-            Keys::Fixed(k) => k.index(key),
-            Keys::Growing { keys, .. } => keys.index(key),
-        }
-    }
-
-    fn lookup(&mut self) -> &mut Lookup {
-        match self {
-            Keys::Fixed(k) => k.lookup(),
-            Keys::Growing { keys, .. } => keys.lookup(),
-        }
-    }
-}
-
 /// Decodes lines of one schema into record batches.
 #[derive(Debug)]
 pub(crate) struct Decoder {
     schema: SchemaRef,
     columns: Vec<Column>,
-    keys: Keys,
-    /// Reused per line while decoding raw: its fields' types, kept if the line parses.
-    scratch: Vec<(usize, JsonType)>,
+    /// The keys it knows: a schema's columns, or, decoding raw, every key it meets.
+    keys: Columns,
+    /// Decoding raw, before the schema is known.
+    inferring: bool,
+    /// Decoding raw: each column's type over the lines so far, widened as values come.
+    types: Vec<Option<JsonType>>,
+    /// Reused per line while decoding raw: the types the line widened, as they were
+    /// before it, to put back if the line is rejected.
+    widened: Vec<(usize, Option<JsonType>)>,
+    /// The columns that are NOT NULL.
+    not_null: Vec<usize>,
     /// Per column: the row number that last set it, to tell set from unset.
     stamps: Vec<u64>,
     row: u64,
@@ -508,6 +509,10 @@ impl Decoder {
             .map(|(f, c)| f.as_ref().clone().with_nullable(c.nullable))
             .collect();
         let names = columns.iter().map(|c| c.name.clone()).collect();
+        let columns_not_null = (columns.iter().enumerate())
+            .filter(|(_, c)| !c.nullable)
+            .map(|(i, _)| i)
+            .collect();
         Decoder {
             schema: Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
             stamps: vec![0; columns.len()],
@@ -516,8 +521,11 @@ impl Decoder {
                 ..Counts::default()
             },
             columns,
-            keys: Keys::Fixed(FixedColumns::new(names)),
-            scratch: Vec::new(),
+            keys: Columns::fixed(names),
+            inferring: false,
+            types: Vec::new(),
+            widened: Vec::new(),
+            not_null: columns_not_null,
             row: 0,
             capacity,
             touched: Vec::new(),
@@ -534,10 +542,8 @@ impl Decoder {
     /// `capacity` is the expected rows per batch.
     pub(crate) fn raw(capacity: usize) -> Decoder {
         let mut decoder = Decoder::new(&Schema::empty(), capacity);
-        decoder.keys = Keys::Growing {
-            keys: GrowingColumns::default(),
-            types: Vec::new(),
-        };
+        decoder.keys = Columns::growing();
+        decoder.inferring = true;
         decoder
     }
 
@@ -562,20 +568,21 @@ impl Decoder {
         self.touched.clear();
         let rejects_before = self.rejects.len();
         let buffered = self.lines.len();
-        let inferring = matches!(self.keys, Keys::Growing { .. });
+        let inferring = self.inferring;
         let named = self.columns.len();
-        self.scratch.clear();
+        self.widened.clear();
         let capacity = self.capacity;
-        let (columns, stamps, touched, rejects, source, scratch, values_rejected) = (
+        let (columns, stamps, touched, rejects, source, types, widened, values_rejected) = (
             &mut self.columns,
             &mut self.stamps,
             &mut self.touched,
             &mut self.rejects,
             &self.source,
-            &mut self.scratch,
+            &mut self.types,
+            &mut self.widened,
             &mut self.counts.values_rejected,
         );
-        let mut field = |i: usize, raw: &str| {
+        let mut field = |i: usize, raw: &str, scalar: Scalar| {
             if inferring {
                 // A key met for the first time: a raw column, null in earlier rows.
                 while columns.len() <= i {
@@ -594,8 +601,7 @@ impl Decoder {
                 touched.push(i);
             }
             let pushed = if inferring {
-                let scalar = Scalar::of(raw);
-                scratch.push((i, scalar.json_type()));
+                widen_logged(types, widened, i, scalar.json_type());
                 columns[i].push_raw(raw, scalar)
             } else {
                 columns[i].push(raw)
@@ -611,33 +617,29 @@ impl Decoder {
             }
         };
         let parsed = walk_object(line, &mut self.keys, &mut field);
-        if let Keys::Growing { keys, .. } = &self.keys {
+        if inferring {
             // Columns made for new keys on this line take their names.
-            let new = self.columns.iter_mut().zip(keys.names()).skip(named);
+            let new = self.columns.iter_mut().zip(self.keys.names()).skip(named);
             new.for_each(|(column, name)| column.name.clone_from(name));
         }
         let reason = match parsed {
             Err(e) => Some(e.to_string()),
             Ok(()) => {
-                for (column, stamp) in self.columns.iter_mut().zip(&self.stamps) {
-                    if *stamp != row {
-                        column.push_null();
+                // Most lines set every column.
+                if self.touched.len() < self.columns.len() {
+                    for (column, stamp) in self.columns.iter_mut().zip(&self.stamps) {
+                        if *stamp != row {
+                            column.push_null();
+                        }
                     }
                 }
-                self.columns
-                    .iter()
-                    .find(|c| !c.nullable && !c.last_is_valid())
+                (self.not_null.iter().map(|&i| &self.columns[i]))
+                    .find(|c| !c.last_is_valid())
                     .map(|c| format!("column {:?} is NOT NULL and has no valid value", c.name))
             }
         };
         match reason {
             None => {
-                if let Keys::Growing { types, .. } = &mut self.keys {
-                    types.resize(self.columns.len(), None);
-                    for &(i, ty) in &self.scratch {
-                        types[i] = Some(types[i].map_or(ty, |t| t.widen(ty)));
-                    }
-                }
                 for reject in &self.rejects[rejects_before..] {
                     if let Some(i) = reject.column.as_ref().and_then(|c| self.index_of(c)) {
                         self.counts.values_rejected[i] += 1;
@@ -647,6 +649,7 @@ impl Decoder {
                 self.counts.rows_out += 1;
             }
             Some(reason) => {
+                unwiden(&mut self.types, &self.widened);
                 let complete = parsed_ok(&reason);
                 for (i, column) in self.columns.iter_mut().enumerate() {
                     if complete || self.stamps[i] == row {
@@ -702,7 +705,7 @@ impl Decoder {
             }
             arrays.push(array);
         }
-        if matches!(self.keys, Keys::Growing { .. }) {
+        if self.inferring {
             // Decoding raw, each batch is typed by its own values.
             let fields: Vec<Field> = (self.columns.iter().zip(&arrays))
                 .map(|(c, a)| Field::new(c.name.as_str(), a.data_type().clone(), true))
@@ -728,10 +731,8 @@ impl Decoder {
     /// Decoding raw: the keys met on lines that parsed, with their types, as
     /// [`Inferred`] would have them for the same lines.
     pub(crate) fn inferred(&self) -> Option<Inferred> {
-        let Keys::Growing { keys, types } = &self.keys else {
-            return None;
-        };
-        Some(Inferred::from_parts(keys.clone(), types.clone()))
+        self.inferring
+            .then(|| Inferred::from_parts(self.keys.clone(), self.types.clone()))
     }
 
     /// Types a batch that [`Decoder::raw`] decoded into this decoder's schema, which must
@@ -811,11 +812,7 @@ impl Decoder {
 
     /// Keys met that are not columns, with how often.
     pub(crate) fn unknown_keys(&self) -> impl Iterator<Item = (&str, u64)> {
-        let unknown = match &self.keys {
-            Keys::Fixed(keys) => Some(&keys.unknown),
-            Keys::Growing { .. } => None,
-        };
-        unknown.into_iter().flatten().map(|(k, v)| (k.as_str(), *v))
+        self.keys.unknown.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
     /// Column names in order.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
-use super::json::{GrowingColumns, walk_object};
+use super::json::{Columns, walk_object};
 use super::number::Scalar;
 
 /// The type of a JSON value, as inference sees it, from narrowest to widest.
@@ -59,54 +59,75 @@ impl JsonType {
 /// Keys and their widened types, in order of first appearance.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Inferred {
-    columns: GrowingColumns,
+    columns: Columns,
     /// Per column; `None` while the key was only seen on lines that are not objects.
     types: Vec<Option<JsonType>>,
-    /// Reused per line: the line's fields, applied only if the whole line parses.
-    scratch: Vec<(usize, JsonType)>,
+    /// Reused per line: what the line widened, undone if the line does not parse.
+    widened: Vec<(usize, Option<JsonType>)>,
+}
+
+/// Widens column `i`'s type in `types` by `ty`, growing `types` as needed and logging the
+/// type it had in `widened` when it changes. Types rarely change after a column's first
+/// lines, so a log of changes, undone for a line that is rejected, costs less than
+/// keeping every value's type until the line is done.
+#[inline(always)]
+pub(crate) fn widen_logged(
+    types: &mut Vec<Option<JsonType>>,
+    widened: &mut Vec<(usize, Option<JsonType>)>,
+    i: usize,
+    ty: JsonType,
+) {
+    if i >= types.len() {
+        types.resize(i + 1, None);
+    }
+    let before = types[i];
+    if before != Some(ty) {
+        let after = Some(before.map_or(ty, |t| t.widen(ty)));
+        if after != before {
+            widened.push((i, before));
+            types[i] = after;
+        }
+    }
+}
+
+/// Undoes the widening logged in `widened`.
+pub(crate) fn unwiden(types: &mut [Option<JsonType>], widened: &[(usize, Option<JsonType>)]) {
+    for &(i, before) in widened.iter().rev() {
+        types[i] = before;
+    }
 }
 
 impl Inferred {
     /// Keys as met and their types (`None` for keys met only on lines that did not
     /// parse).
-    pub(crate) fn from_parts(columns: GrowingColumns, types: Vec<Option<JsonType>>) -> Self {
+    pub(crate) fn from_parts(columns: Columns, types: Vec<Option<JsonType>>) -> Self {
         Inferred {
             columns,
             types,
-            scratch: Vec::new(),
+            widened: Vec::new(),
         }
     }
 
     /// Takes in one line; a line that is not one JSON object is ignored entirely, as
     /// decoding rejects it.
     pub(crate) fn add_line(&mut self, line: &[u8]) {
-        let scratch = &mut self.scratch;
-        scratch.clear();
-        let mut field = |i: usize, raw: &str| scratch.push((i, JsonType::of(raw)));
-        if walk_object(line, &mut self.columns, &mut field).is_ok() {
-            let scratch = std::mem::take(&mut self.scratch);
-            for &(i, ty) in &scratch {
-                self.widen(i, ty);
-            }
-            self.scratch = scratch;
+        let (types, widened) = (&mut self.types, &mut self.widened);
+        widened.clear();
+        let mut field = |i: usize, _: &str, scalar: Scalar| {
+            widen_logged(types, widened, i, scalar.json_type());
+        };
+        if walk_object(line, &mut self.columns, &mut field).is_err() {
+            unwiden(&mut self.types, &self.widened);
         }
-    }
-
-    fn widen(&mut self, i: usize, ty: JsonType) {
-        if i >= self.types.len() {
-            self.types.resize(i + 1, None);
-        }
-        let slot = &mut self.types[i];
-        *slot = Some(slot.map_or(ty, |t| t.widen(ty)));
     }
 
     /// Merges `other` in, its new keys after ours.
     pub(crate) fn merge(&mut self, other: &Inferred) {
-        use super::json::Columns;
         for (name, ty) in other.types() {
             let i = self.columns.index(name).unwrap_or_default();
-            self.widen(i, ty);
+            widen_logged(&mut self.types, &mut self.widened, i, ty);
         }
+        self.widened.clear();
     }
 
     /// Each key with its type.

@@ -69,7 +69,8 @@ enum Event {
     Batch(RecordBatch),
     Spilled(Segment),
     Rejects(Vec<Reject>),
-    Done(Outcome),
+    /// Boxed: an outcome is large, and sent once per file.
+    Done(Box<Outcome>),
     /// The run cannot go on (the spill failed): not a problem of the file.
     Fatal(Error),
 }
@@ -568,7 +569,7 @@ async fn feed(
                         return Err(Error::config("a decoder sent rows of the wrong kind"));
                     }
                     (Event::Rejects(list), _) => rejects.write(&list).await?,
-                    (Event::Done(done), _) => outcome = Some(done),
+                    (Event::Done(done), _) => outcome = Some(*done),
                     (Event::Fatal(e), _) => return Err(e),
                 }
             }
@@ -805,7 +806,7 @@ fn decode_file(
         .unknown_keys()
         .map(|(k, n)| (k.to_string(), n))
         .collect();
-    send(Event::Done(Outcome {
+    send(Event::Done(Box::new(Outcome {
         counts,
         columns,
         bytes_json,
@@ -813,5 +814,5 @@ fn decode_file(
         empty,
         unknown,
         inferred: decoder.inferred(),
-    }));
+    })));
 }

@@ -5,21 +5,18 @@
 //! The scanner is written for this one job because it is most of a compaction's CPU:
 //! general parsers validate UTF-8 string by string and hash every key, where a line is
 //! validated once here and keys are matched against the column that followed the
-//! previous key. It accepts exactly what `serde_json` accepts (a property test holds it
-//! to that), so a line is rejected or kept the same way either way.
+//! previous key. Most fields take few branches: the predicted key is compared as whole
+//! words, a plain number is measured and read a word at a time into the [`Scalar`] the
+//! decoder stores, and strings are run through eight bytes at a time. It accepts
+//! exactly what `serde_json` accepts (a property test holds it to that), so a line is
+//! rejected or kept the same way either way.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-/// Resolves key names to column indexes.
-pub(crate) trait Columns {
-    /// The column of `key`, or `None` to ignore the field.
-    fn index(&mut self, key: &str) -> Option<usize>;
-    /// The lookup to predict keys with.
-    fn lookup(&mut self) -> &mut Lookup;
-}
+use super::number::{Scalar, read_plain_number, word_at};
 
 /// Where no key came before: the start of a line.
 const LINE_START: usize = usize::MAX;
@@ -36,6 +33,8 @@ pub(crate) struct Lookup {
     follows: Vec<usize>,
     /// Per column: whether its name appears in JSON as is (no character to escape).
     plain: Vec<bool>,
+    /// Per column: its key as it most often appears, `"name":`, to compare in words.
+    patterns: Vec<Option<KeyPattern>>,
     /// The column of the previous key on this line.
     previous: usize,
 }
@@ -45,11 +44,13 @@ impl Lookup {
         self.previous = LINE_START;
     }
 
-    /// The column predicted next, and the name its key must have.
-    fn predicted(&self) -> Option<(usize, &str)> {
+    /// The column predicted next, the name its key must have and its pattern.
+    #[inline(always)]
+    fn predicted(&self) -> Option<(usize, &str, Option<&KeyPattern>)> {
         let slot = self.previous.min(self.names.len());
         let i = *self.follows.get(slot)?;
-        (i < self.names.len() && self.plain[i]).then(|| (i, self.names[i].as_str()))
+        (i < self.names.len() && self.plain[i])
+            .then(|| (i, self.names[i].as_str(), self.patterns[i].as_ref()))
     }
 
     /// Records that column `i` came next.
@@ -73,8 +74,10 @@ impl Lookup {
         let i = self.names.len();
         self.names.push(key.to_string());
         self.by_name.insert(key.into(), i);
-        self.plain
-            .push(!key.bytes().any(|b| STRING_STOP[usize::from(b)]));
+        let plain = !key.bytes().any(|b| STRING_STOP[usize::from(b)]);
+        self.plain.push(plain);
+        self.patterns
+            .push(plain.then(|| KeyPattern::new(key)).flatten());
         // The start-of-line slot stays last.
         let start = self.follows.pop().unwrap_or(usize::MAX);
         self.follows.push(usize::MAX);
@@ -84,42 +87,74 @@ impl Lookup {
     }
 }
 
-/// Column names in order of first appearance, growing as new keys come.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct GrowingColumns {
-    lookup: Lookup,
+/// A key written `"name":` with nothing between, as up to four words and the masks
+/// of their bytes, to compare with the line in four loads and no branch per byte: a
+/// byte loop's exit depends on the name's length, which changes from key to key, so
+/// its branch was mispredicted on most fields.
+#[derive(Debug, Clone)]
+struct KeyPattern {
+    words: [u64; 4],
+    masks: [u64; 4],
 }
 
-impl GrowingColumns {
-    /// The names so far, by index.
-    pub(crate) fn names(&self) -> &[String] {
-        &self.lookup.names
-    }
-}
-
-impl Columns for GrowingColumns {
-    fn index(&mut self, key: &str) -> Option<usize> {
-        Some(match self.lookup.find(key) {
-            Some(i) => i,
-            None => self.lookup.push(key),
+impl KeyPattern {
+    /// `None` for names longer than 29 bytes, which are compared byte by byte.
+    fn new(name: &str) -> Option<KeyPattern> {
+        let text = format!("\"{name}\":");
+        let len = text.len();
+        if len > 32 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        bytes[..len].copy_from_slice(text.as_bytes());
+        let mut mask_bytes = [0u8; 32];
+        mask_bytes[..len].fill(0xFF);
+        let word = |b: &[u8; 32], k: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[8 * k..8 * k + 8]);
+            u64::from_le_bytes(w)
+        };
+        Some(KeyPattern {
+            words: [0, 1, 2, 3].map(|k| word(&bytes, k)),
+            masks: [0, 1, 2, 3].map(|k| word(&mask_bytes, k)),
         })
     }
 
-    fn lookup(&mut self) -> &mut Lookup {
-        &mut self.lookup
+    /// Whether `bytes[at..]` starts with the pattern; `None` when fewer than 32 bytes
+    /// are left to compare in words.
+    #[inline(always)]
+    fn matches(&self, bytes: &[u8], at: usize) -> Option<bool> {
+        let window = bytes.get(at..at.checked_add(32)?)?;
+        let mut diff = 0;
+        for k in 0..4 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&window[8 * k..8 * k + 8]);
+            diff |= (u64::from_le_bytes(w) ^ self.words[k]) & self.masks[k];
+        }
+        Some(diff == 0)
     }
 }
 
-/// A fixed set of columns; other keys are ignored and counted.
-#[derive(Debug, Clone)]
-pub(crate) struct FixedColumns {
+/// Key names to column indexes: either every key met, a new column each, in order of
+/// first appearance ([`Columns::growing`]), or a fixed set of columns with other keys
+/// ignored and counted ([`Columns::fixed`]). One type for both, so that the walk
+/// reaches its lookup without a dispatch per field.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Columns {
     lookup: Lookup,
-    /// Keys that are not columns, with how often they came.
+    fixed: bool,
+    /// Keys that are not columns, with how often they came (fixed columns only).
     pub(crate) unknown: FxHashMap<String, u64>,
 }
 
-impl FixedColumns {
-    pub(crate) fn new(names: Vec<String>) -> Self {
+impl Columns {
+    /// Columns made as keys come.
+    pub(crate) fn growing() -> Self {
+        Columns::default()
+    }
+
+    /// The columns `names`.
+    pub(crate) fn fixed(names: Vec<String>) -> Self {
         // Pushed as one line, so until lines say otherwise keys are expected in the
         // columns' order.
         let mut lookup = Lookup::default();
@@ -128,24 +163,29 @@ impl FixedColumns {
             lookup.push(name);
         }
         lookup.start_line();
-        FixedColumns {
+        Columns {
             lookup,
+            fixed: true,
             unknown: FxHashMap::default(),
         }
     }
-}
 
-impl Columns for FixedColumns {
-    fn index(&mut self, key: &str) -> Option<usize> {
-        let found = self.lookup.find(key);
-        if found.is_none() {
-            *self.unknown.entry(key.to_string()).or_default() += 1;
-        }
-        found
+    /// The names so far, by index.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.lookup.names
     }
 
-    fn lookup(&mut self) -> &mut Lookup {
-        &mut self.lookup
+    /// The column of `key`, or `None` to ignore the field.
+    pub(crate) fn index(&mut self, key: &str) -> Option<usize> {
+        let found = self.lookup.find(key);
+        match found {
+            Some(i) => Some(i),
+            None if self.fixed => {
+                *self.unknown.entry(key.to_string()).or_default() += 1;
+                None
+            }
+            None => Some(self.lookup.push(key)),
+        }
     }
 }
 
@@ -159,13 +199,14 @@ impl fmt::Display for LineError {
     }
 }
 
-/// Walks the JSON object on `line`: `field` gets each known key's column and raw value
-/// text, in line order. Fails on anything that is not exactly one JSON object; fields
-/// before the failure may already have been handed over.
-pub(crate) fn walk_object<'a, C: Columns>(
+/// Walks the JSON object on `line`: `field` gets each known key's column, raw value
+/// text and [`Scalar`] (read while scanning, so a number's digits are read once), in
+/// line order. Fails on anything that is not exactly one JSON object; fields before
+/// the failure may already have been handed over.
+pub(crate) fn walk_object<'a>(
     line: &'a [u8],
-    columns: &mut C,
-    field: &mut impl FnMut(usize, &'a str),
+    columns: &mut Columns,
+    field: &mut impl FnMut(usize, &'a str, Scalar),
 ) -> Result<(), LineError> {
     let text = std::str::from_utf8(line).map_err(|e| {
         LineError(format!(
@@ -193,38 +234,59 @@ pub(crate) fn walk_object<'a, C: Columns>(
     if s.peek() == Some(b'}') {
         s.at += 1;
     } else {
-        columns.lookup().start_line();
+        columns.lookup.start_line();
         loop {
-            let predicted = columns.lookup().predicted().and_then(|(i, name)| {
+            // The predicted key, with its colon when the pattern matched.
+            let predicted = columns.lookup.predicted().and_then(|(i, name, pattern)| {
+                if let Some(matched) = pattern.and_then(|p| p.matches(s.bytes, s.at)) {
+                    return matched.then(|| (i, s.at + name.len() + 3, true));
+                }
                 let end = s.at + 1 + name.len();
                 (s.bytes.get(s.at) == Some(&b'"')
                     && s.bytes.get(end) == Some(&b'"')
                     && same(&s.bytes[s.at + 1..end], name.as_bytes()))
-                .then_some((i, end + 1))
+                .then_some((i, end + 1, false))
             });
             let column = match predicted {
-                Some((i, end)) => {
+                Some((i, end, colon)) => {
                     s.at = end;
-                    columns.lookup().came(i);
+                    columns.lookup.came(i);
+                    if !colon {
+                        s.whitespace();
+                        s.eat(b':', "':'")?;
+                    }
                     Some(i)
                 }
                 None => {
                     let (key, escaped) = s.key()?;
-                    if escaped {
+                    let column = if escaped {
                         columns.index(&unescape_key(key, &s)?)
                     } else {
                         columns.index(key)
-                    }
+                    };
+                    s.whitespace();
+                    s.eat(b':', "':'")?;
+                    column
                 }
             };
             s.whitespace();
-            s.eat(b':', "':'")?;
-            s.whitespace();
             let start = s.at;
-            s.value(1)?;
+            // Numbers and strings here, in line, where the `Scalar` stays in registers.
+            let scalar = match s.peek() {
+                Some(b'-' | b'0'..=b'9') => s.number()?,
+                Some(b'"') => {
+                    s.at += 1;
+                    s.string_rest()?;
+                    Scalar::Text
+                }
+                _ => {
+                    s.value(1)?;
+                    Scalar::of(&text[start..s.at])
+                }
+            };
             let raw = &text[start..s.at];
             if let Some(column) = column {
-                field(column, raw);
+                field(column, raw, scalar);
             }
             s.whitespace();
             match s.peek() {
@@ -291,6 +353,16 @@ static STRING_STOP: [bool; 256] = {
     table
 };
 
+const QUOTES: u64 = 0x2222_2222_2222_2222;
+const BACKSLASHES: u64 = 0x5C5C_5C5C_5C5C_5C5C;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit set in each zero byte of `word`, exact up to the first one.
+#[inline(always)]
+fn has_zero_byte(word: u64) -> u64 {
+    word.wrapping_sub(0x0101_0101_0101_0101) & !word & HIGH_BITS
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -355,6 +427,18 @@ impl<'a> Scanner<'a> {
     fn string_rest(&mut self) -> Result<bool, LineError> {
         let mut escaped = false;
         loop {
+            // Eight bytes at a time to the first byte that stops the string (exact: a
+            // borrow only ever flags bytes above a flagged one), then byte by byte.
+            while let Some(word) = word_at(self.bytes, self.at) {
+                let stops = has_zero_byte(word ^ QUOTES)
+                    | has_zero_byte(word ^ BACKSLASHES)
+                    | (word.wrapping_sub(0x2020_2020_2020_2020) & !word & HIGH_BITS);
+                if stops != 0 {
+                    self.at += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.at += 8;
+            }
             while self
                 .bytes
                 .get(self.at)
@@ -404,7 +488,7 @@ impl<'a> Scanner<'a> {
                 self.at += 1;
                 self.string_rest().map(drop)
             }
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
             Some(b't') => self.literal("true"),
             Some(b'f') => self.literal("false"),
             Some(b'n') => self.literal("null"),
@@ -478,8 +562,22 @@ impl<'a> Scanner<'a> {
         self.at - start
     }
 
+    /// A number, read as [`Scalar::of`] reads it: word by word where it is plain
+    /// ([`read_plain_number`]), else byte by byte.
+    #[inline(always)]
+    fn number(&mut self) -> Result<Scalar, LineError> {
+        if let Some((end, scalar)) = read_plain_number(self.bytes, self.at) {
+            self.at = end;
+            return Ok(scalar);
+        }
+        let start = self.at;
+        self.number_bytewise()?;
+        Ok(Scalar::of(&self.text[start..self.at]))
+    }
+
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn number(&mut self) -> Result<(), LineError> {
+    #[inline(never)]
+    fn number_bytewise(&mut self) -> Result<(), LineError> {
         if self.peek() == Some(b'-') {
             self.at += 1;
         }
@@ -527,9 +625,9 @@ mod tests {
     use serde_json::value::RawValue;
 
     fn walk(line: &str) -> Result<Vec<(String, String)>, LineError> {
-        let mut columns = GrowingColumns::default();
+        let mut columns = Columns::growing();
         let mut got = Vec::new();
-        walk_object(line.as_bytes(), &mut columns, &mut |i, v| {
+        walk_object(line.as_bytes(), &mut columns, &mut |i, v, _| {
             got.push((i, v.to_string()))
         })?;
         Ok(got
@@ -570,8 +668,8 @@ mod tests {
         assert!(
             walk_object(
                 b"{\"a\": \"\xff\"}",
-                &mut GrowingColumns::default(),
-                &mut |_, _| {}
+                &mut Columns::growing(),
+                &mut |_, _, _| {}
             )
             .unwrap_err()
             .0
@@ -583,9 +681,9 @@ mod tests {
 
     #[test]
     fn fixed_columns_ignore_and_count_unknown_keys() {
-        let mut columns = FixedColumns::new(vec!["a".into(), "b".into()]);
+        let mut columns = Columns::fixed(vec!["a".into(), "b".into()]);
         let mut got = Vec::new();
-        walk_object(br#"{"b":1,"z":2,"a":3}"#, &mut columns, &mut |i, v| {
+        walk_object(br#"{"b":1,"z":2,"a":3}"#, &mut columns, &mut |i, v, _| {
             got.push((i, v.to_string()))
         })
         .unwrap();
@@ -650,16 +748,25 @@ mod tests {
             ]
         });
         let key = "([a-d]|\\\\u00[46][1-4]|\\\\n){1,2}";
-        let object = (prop::collection::vec((key, value), 0..5), any::<bool>()).prop_map(
-            |(fields, spaced)| {
+        // Padded lines leave room after every key and number to read whole words.
+        let object = (
+            prop::collection::vec((key, value), 0..5),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(fields, spaced, padded)| {
                 let sep = if spaced { " " } else { "" };
                 let fields: Vec<String> = fields
                     .into_iter()
                     .map(|(k, v)| format!("{sep}\"{k}\"{sep}:{sep}{v}"))
                     .collect();
-                format!("{sep}{{{}}}{sep}", fields.join(","))
-            },
-        );
+                let pad = if padded {
+                    " ".repeat(40)
+                } else {
+                    String::new()
+                };
+                format!("{sep}{{{}}}{sep}{pad}", fields.join(","))
+            });
         let damage = prop_oneof![
             3 => Just(None),
             1 => (any::<prop::sample::Index>(), Just(None)).prop_map(Some),
@@ -681,6 +788,50 @@ mod tests {
         })
     }
 
+    /// A scalar as comparable data: floats by their bits, so `-0.0` and `0.0` differ.
+    fn bits(scalar: Scalar) -> (std::mem::Discriminant<Scalar>, u64) {
+        let bits = match scalar {
+            Scalar::Float(v) => v.to_bits(),
+            Scalar::Int(v) => v as u64,
+            Scalar::Bool(v) => u64::from(v),
+            _ => 0,
+        };
+        (std::mem::discriminant(&scalar), bits)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// Where the word-wise number reader reads a number, it ends it where the
+        /// byte-wise scanner does and reads it as `Scalar::of` does.
+        #[test]
+        fn plain_numbers_read_as_the_bytewise_scanner_reads_them(
+            number in "-?[0-9]{0,18}(\\.[0-9]{0,18})?([eE][+-]?[0-9]{1,3})?",
+            after in "[,} \\]0-9.eE\"a-z]{0,20}",
+        ) {
+            let line = format!("{number}{after}");
+            let mut s = Scanner { text: &line, bytes: line.as_bytes(), at: 0 };
+            let bytewise = s.number_bytewise().ok().map(|()| s.at);
+            if let Some((end, scalar)) = read_plain_number(line.as_bytes(), 0) {
+                prop_assert_eq!(Some(end), bytewise, "{:?}", line);
+                prop_assert_eq!(bits(scalar), bits(Scalar::of(&line[..end])), "{:?}", line);
+            }
+        }
+
+        /// It reads every number it is written for: plain, at most 15 digits before
+        /// and after the point, with eight bytes to read after each run of digits.
+        #[test]
+        fn plain_numbers_are_read_word_wise(
+            number in "-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,15})?",
+            after in "[,}\\] ][ ]{15}",
+        ) {
+            let line = format!("{number}{after}");
+            let read = read_plain_number(line.as_bytes(), 0);
+            prop_assert_eq!(read.map(|(end, scalar)| (end, bits(scalar))),
+                Some((number.len(), bits(Scalar::of(&number)))), "{:?}", line);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
 
@@ -688,12 +839,16 @@ mod tests {
         /// values, whatever key order earlier lines taught the lookup.
         #[test]
         fn walk_agrees_with_serde_json(lines in prop::collection::vec(lines(), 1..6)) {
-            let mut growing = GrowingColumns::default();
-            let mut fixed = FixedColumns::new(["b", "a", "c", "aa"].map(String::from).to_vec());
+            let mut growing = Columns::growing();
+            let mut fixed = Columns::fixed(["b", "a", "c", "aa"].map(String::from).to_vec());
             for line in &lines {
                 let reference = serde_walk(line);
                 let mut got = Vec::new();
-                let ours = walk_object(line, &mut growing, &mut |i, v| got.push((i, v.to_string())))
+                let mut scalars = Vec::new();
+                let ours = walk_object(line, &mut growing, &mut |i, v, scalar| {
+                    scalars.push((bits(scalar), bits(Scalar::of(v))));
+                    got.push((i, v.to_string()));
+                })
                     .map(|()| {
                         got.iter()
                             .map(|(i, v)| (growing.names()[*i].clone(), v.clone()))
@@ -701,9 +856,12 @@ mod tests {
                     });
                 prop_assert_eq!(ours.as_ref().ok(), reference.as_ref(),
                     "line {:?}: {:?}", String::from_utf8_lossy(line), ours.as_ref().err());
+                for (scanned, read) in scalars {
+                    prop_assert_eq!(scanned, read, "line {:?}", String::from_utf8_lossy(line));
+                }
                 let mut got = Vec::new();
                 let names = ["b", "a", "c", "aa"];
-                let ours = walk_object(line, &mut fixed, &mut |i, v| got.push((names[i].to_string(), v.to_string())))
+                let ours = walk_object(line, &mut fixed, &mut |i, v, _| got.push((names[i].to_string(), v.to_string())))
                     .map(|()| got);
                 let known = reference.map(|fields| {
                     fields.into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect::<Vec<_>>()

@@ -89,6 +89,124 @@ impl Scalar {
     }
 }
 
+/// Reads the plain number at `bytes[at..]` (a sign, at most 15 integer digits, maybe a
+/// point and at most 15 fraction digits, no exponent) eight bytes at a time: where it
+/// ends and its [`Scalar`], as [`Scalar::of`] reads the same text. `None` for
+/// anything else, malformed numbers included, and where the line ends within eight
+/// bytes of a run of digits;
+/// the byte-wise scanner then reads it (or refuses it with its exact error). Runs of
+/// digits are measured and read without a branch per digit: a loop's exit per number
+/// part was a mispredicted branch in most fields of a typical line.
+#[inline(always)]
+pub(super) fn read_plain_number(bytes: &[u8], at: usize) -> Option<(usize, Scalar)> {
+    let negative = *bytes.get(at)? == b'-';
+    let start = at + usize::from(negative);
+    let (int_len, int_value) = digit_run(bytes, start)?;
+    // Without short circuits: these depend on the value, a branch each would be
+    // mispredicted often. `digit_run` read eight bytes at `start`.
+    if (int_len == 0) | ((int_len > 1) & (bytes[start] == b'0')) {
+        return None;
+    }
+    let int_end = start + int_len;
+    match bytes.get(int_end) {
+        Some(b'.') => {
+            let (places, fraction) = digit_run(bytes, int_end + 1)?;
+            let end = int_end + 1 + places;
+            if places == 0 || matches!(bytes.get(end), Some(b'e' | b'E')) {
+                return None;
+            }
+            // As `Scalar::of`: at most 15 digits, and a fraction of `0` or ending in
+            // another digit.
+            let ends_well = (places == 1) | (bytes[end - 1] != b'0');
+            if int_len + places > 15 || !ends_well {
+                return Some((end, Scalar::OtherFloat));
+            }
+            let decimal = PlainDecimal {
+                mantissa: int_value * POWERS_OF_TEN[places] + fraction,
+                digits: int_len + places,
+                point: Some(int_len),
+            };
+            Some((end, Scalar::Float(decimal.value(places, negative))))
+        }
+        Some(b'e' | b'E') => None,
+        // At most 15 digits: always an `i64`.
+        _ => Some((
+            int_end,
+            match (negative, int_value as i64) {
+                (true, 0) => Scalar::NegativeZero,
+                (true, v) => Scalar::Int(-v),
+                (false, v) => Scalar::Int(v),
+            },
+        )),
+    }
+}
+
+/// Powers of ten up to 10^16, as integers.
+const POWERS_OF_TEN: [u64; 17] = {
+    let mut table = [1u64; 17];
+    let mut i = 1;
+    while i < 17 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// The eight bytes at `bytes[at..]`, the first one lowest.
+#[inline(always)]
+pub(super) fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let word = bytes.get(at..at.checked_add(8)?)?;
+    Some(u64::from_le_bytes(word.try_into().ok()?))
+}
+
+/// The run of up to 15 digits at `bytes[at..]`: its length and value. `None` when the
+/// eight bytes after its start (sixteen, past eight digits) are not there to read, or
+/// the run is longer.
+#[inline(always)]
+fn digit_run(bytes: &[u8], at: usize) -> Option<(usize, u64)> {
+    let first = word_at(bytes, at)?;
+    let len = leading_digits(first);
+    if len < 8 {
+        return Some((len, digits_value(first, len)));
+    }
+    let second = word_at(bytes, at + 8)?;
+    let more = leading_digits(second);
+    (more < 8).then(|| {
+        (
+            8 + more,
+            digits_value(first, 8) * POWERS_OF_TEN[more] + digits_value(second, more),
+        )
+    })
+}
+
+/// How many of `word`'s bytes, from the first, are ASCII digits.
+#[inline(always)]
+fn leading_digits(word: u64) -> usize {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // A digit's high nibble is 3, and adding 6 to it leaves it 3 (its low nibble is at
+    // most 9). Carries only run upwards from a byte that is no digit, so every byte
+    // below the first non-digit is judged exactly.
+    let high = word & HIGH_NIBBLES;
+    let low_over_nine = (word.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) >> 4;
+    let non_digits = (high | low_over_nine) ^ 0x3333_3333_3333_3333;
+    (non_digits.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `len` bytes of `word`, all ASCII digits; three multiplications
+/// instead of one per digit.
+#[inline(always)]
+fn digits_value(word: u64, len: usize) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    // The digits as 0..=9, moved to the top bytes: the bytes below read as leading
+    // zeros of an eight-digit number.
+    let v = word.wrapping_sub(0x3030_3030_3030_3030) << (8 * (8 - len));
+    let v = ((v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+    ((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32
+}
+
 /// Writes a value [`Scalar::of`] kept as a float as the text it was read from: the shortest
 /// decimal that reads back as the value, without exponent, and `.0` after a whole
 /// number.
