@@ -49,8 +49,12 @@ impl Lookup {
     fn predicted(&self) -> Option<(usize, &str, Option<&KeyPattern>)> {
         let slot = self.previous.min(self.names.len());
         let i = *self.follows.get(slot)?;
-        (i < self.names.len() && self.plain[i])
-            .then(|| (i, self.names[i].as_str(), self.patterns[i].as_ref()))
+        // Not `bool::then`: its closure was left out of line.
+        if i < self.names.len() && self.plain[i] {
+            Some((i, self.names[i].as_str(), self.patterns[i].as_ref()))
+        } else {
+            None
+        }
     }
 
     /// Records that column `i` came next.

@@ -171,12 +171,11 @@ fn digit_run(bytes: &[u8], at: usize) -> Option<(usize, u64)> {
     }
     let second = word_at(bytes, at + 8)?;
     let more = leading_digits(second);
-    (more < 8).then(|| {
-        (
-            8 + more,
-            digits_value(first, 8) * POWERS_OF_TEN[more] + digits_value(second, more),
-        )
-    })
+    if more == 8 {
+        return None;
+    }
+    let value = digits_value(first, 8) * POWERS_OF_TEN[more] + digits_value(second, more);
+    Some((8 + more, value))
 }
 
 /// How many of `word`'s bytes, from the first, are ASCII digits.
