@@ -472,8 +472,6 @@ pub(crate) struct Decoder {
     columns: Vec<Column>,
     /// The keys it knows: a schema's columns, or, decoding raw, every key it meets.
     keys: Columns,
-    /// Decoding raw, before the schema is known.
-    inferring: bool,
     /// Decoding raw: each column's type over the lines so far, widened as values come.
     types: Vec<Option<JsonType>>,
     /// Reused per line while decoding raw: the types the line widened, as they were
@@ -522,7 +520,6 @@ impl Decoder {
             },
             columns,
             keys: Columns::fixed(names),
-            inferring: false,
             types: Vec::new(),
             widened: Vec::new(),
             not_null: columns_not_null,
@@ -543,7 +540,6 @@ impl Decoder {
     pub(crate) fn raw(capacity: usize) -> Decoder {
         let mut decoder = Decoder::new(&Schema::empty(), capacity);
         decoder.keys = Columns::growing();
-        decoder.inferring = true;
         decoder
     }
 
@@ -568,7 +564,7 @@ impl Decoder {
         self.touched.clear();
         let rejects_before = self.rejects.len();
         let buffered = self.lines.len();
-        let inferring = self.inferring;
+        let inferring = self.keys.grows();
         let named = self.columns.len();
         self.widened.clear();
         let capacity = self.capacity;
@@ -705,7 +701,7 @@ impl Decoder {
             }
             arrays.push(array);
         }
-        if self.inferring {
+        if self.keys.grows() {
             // Decoding raw, each batch is typed by its own values.
             let fields: Vec<Field> = (self.columns.iter().zip(&arrays))
                 .map(|(c, a)| Field::new(c.name.as_str(), a.data_type().clone(), true))
@@ -731,7 +727,8 @@ impl Decoder {
     /// Decoding raw: the keys met on lines that parsed, with their types, as
     /// [`Inferred`] would have them for the same lines.
     pub(crate) fn inferred(&self) -> Option<Inferred> {
-        self.inferring
+        self.keys
+            .grows()
             .then(|| Inferred::from_parts(self.keys.clone(), self.types.clone()))
     }
 

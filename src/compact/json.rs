@@ -113,11 +113,8 @@ impl KeyPattern {
         bytes[..len].copy_from_slice(text.as_bytes());
         let mut mask_bytes = [0u8; 32];
         mask_bytes[..len].fill(0xFF);
-        let word = |b: &[u8; 32], k: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&b[8 * k..8 * k + 8]);
-            u64::from_le_bytes(w)
-        };
+        // Within the 32 bytes: always a word.
+        let word = |b: &[u8], k: usize| word_at(b, 8 * k).unwrap_or_default();
         Some(KeyPattern {
             words: [0, 1, 2, 3].map(|k| word(&bytes, k)),
             masks: [0, 1, 2, 3].map(|k| word(&mask_bytes, k)),
@@ -131,9 +128,7 @@ impl KeyPattern {
         let window = bytes.get(at..at.checked_add(32)?)?;
         let mut diff = 0;
         for k in 0..4 {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&window[8 * k..8 * k + 8]);
-            diff |= (u64::from_le_bytes(w) ^ self.words[k]) & self.masks[k];
+            diff |= (word_at(window, 8 * k)? ^ self.words[k]) & self.masks[k];
         }
         Some(diff == 0)
     }
@@ -172,6 +167,11 @@ impl Columns {
             fixed: true,
             unknown: FxHashMap::default(),
         }
+    }
+
+    /// Whether keys become columns as they come.
+    pub(crate) fn grows(&self) -> bool {
+        !self.fixed
     }
 
     /// The names so far, by index.
