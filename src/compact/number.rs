@@ -58,23 +58,14 @@ impl Scalar {
         let Some(decimal) = PlainDecimal::read(digits) else {
             return Scalar::OtherFloat;
         };
-        let Some(point) = decimal.point else {
-            if decimal.digits > 18 {
-                // It may still fit an `i64`.
-                return raw.parse::<i64>().map_or(Scalar::OtherFloat, Scalar::Int);
+        match decimal.point {
+            // It may still fit an `i64`.
+            None if decimal.digits > 18 => {
+                raw.parse::<i64>().map_or(Scalar::OtherFloat, Scalar::Int)
             }
-            return match (negative, decimal.mantissa as i64) {
-                (true, 0) => Scalar::NegativeZero,
-                (true, v) => Scalar::Int(-v),
-                (false, v) => Scalar::Int(v),
-            };
-        };
-        let fraction = &digits[point + 1..];
-        let ends_well = fraction == b"0" || fraction.last().is_some_and(|&b| b != b'0');
-        if decimal.digits > 15 || !ends_well {
-            return Scalar::OtherFloat;
+            None => decimal.scalar(negative, &[]),
+            Some(point) => decimal.scalar(negative, &digits[point + 1..]),
         }
-        Scalar::Float(decimal.value(fraction.len(), negative))
     }
 
     /// The type inference gives the value.
@@ -115,29 +106,26 @@ pub(super) fn read_plain_number(bytes: &[u8], at: usize) -> Option<(usize, Scala
             if places == 0 || matches!(bytes.get(end), Some(b'e' | b'E')) {
                 return None;
             }
-            // As `Scalar::of`: at most 15 digits, and a fraction of `0` or ending in
-            // another digit.
-            let ends_well = (places == 1) | (bytes[end - 1] != b'0');
-            if int_len + places > 15 || !ends_well {
-                return Some((end, Scalar::OtherFloat));
-            }
             let decimal = PlainDecimal {
-                mantissa: int_value * POWERS_OF_TEN[places] + fraction,
+                // Exact up to 15 digits, the most `scalar` keeps a value of.
+                mantissa: int_value
+                    .wrapping_mul(POWERS_OF_TEN[places])
+                    .wrapping_add(fraction),
                 digits: int_len + places,
                 point: Some(int_len),
             };
-            Some((end, Scalar::Float(decimal.value(places, negative))))
+            Some((end, decimal.scalar(negative, &bytes[int_end + 1..end])))
         }
         Some(b'e' | b'E') => None,
         // At most 15 digits: always an `i64`.
-        _ => Some((
-            int_end,
-            match (negative, int_value as i64) {
-                (true, 0) => Scalar::NegativeZero,
-                (true, v) => Scalar::Int(-v),
-                (false, v) => Scalar::Int(v),
-            },
-        )),
+        _ => {
+            let decimal = PlainDecimal {
+                mantissa: int_value,
+                digits: int_len,
+                point: None,
+            };
+            Some((int_end, decimal.scalar(negative, &[])))
+        }
     }
 }
 
@@ -275,6 +263,29 @@ impl PlainDecimal {
             }
         }
         Some(d)
+    }
+
+    /// The [`Scalar`] of the decimal, `fraction` being its digits after the point: the
+    /// rules both readers ([`Scalar::of`], [`read_plain_number`]) type numbers by. An
+    /// integer (of at most 18 digits) is an `Int`, or `NegativeZero` for `-0`; a
+    /// decimal is a `Float` if it has at most 15 digits and a fraction of `0` or ending
+    /// in another digit, else an `OtherFloat`.
+    #[inline(always)]
+    fn scalar(&self, negative: bool, fraction: &[u8]) -> Scalar {
+        if self.point.is_none() {
+            return match (negative, self.mantissa as i64) {
+                (true, 0) => Scalar::NegativeZero,
+                (true, v) => Scalar::Int(-v),
+                (false, v) => Scalar::Int(v),
+            };
+        }
+        // Without short circuits: these depend on the value, a branch each would be
+        // mispredicted often.
+        let ends_well = (fraction.len() == 1) | fraction.last().is_some_and(|&b| b != b'0');
+        if (self.digits > 15) | !ends_well {
+            return Scalar::OtherFloat;
+        }
+        Scalar::Float(self.value(fraction.len(), negative))
     }
 
     /// The value with `places` digits after the point, on Clinger's fast path: for at
