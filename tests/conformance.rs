@@ -2124,3 +2124,81 @@ async fn sorted_writes_keep_the_budget_with_row_groups_not_files() {
         );
     }
 }
+
+/// Batches rarely end on a row group's boundary: the sorted rows short of a whole row
+/// group stay held and are sorted with the next batches, so every row group of a
+/// sorted write but the file's last is whole (before, each full row group left a
+/// small one behind it), each is sorted, and no row is lost or repeated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorted_writes_make_whole_row_groups() {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let b = &Backend::start(Kind::Memory).await;
+    // 23 batches of 70 rows, keys descending and repeating across batches.
+    let batches: Vec<RecordBatch> = (0..23i64)
+        .map(|n| {
+            let rows = n * 70..(n + 1) * 70;
+            RecordBatch::try_from_iter([
+                (
+                    "s",
+                    Arc::new(Int64Array::from_iter_values(
+                        rows.clone().map(|r| (r * 37) % 1009),
+                    )) as ArrayRef,
+                ),
+                ("id", Arc::new(Int64Array::from_iter_values(rows)) as _),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let t = table("whole_groups");
+    let options = WriteOptions::default()
+        .with_max_row_group_rows(100)
+        .with_sort_by(["s"]);
+    let stream = RecordBatchStream::from_batches(batches[0].schema(), batches.clone());
+    let receipt = b.engine.write_stream(&t, stream, options).await.unwrap();
+    assert_eq!((receipt.rows, receipt.files.len()), (1610, 1));
+    let bytes = b
+        .store()
+        .get(&object_store::path::Path::from(
+            receipt.files[0].path.as_str(),
+        ))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).unwrap();
+    let sizes: Vec<i64> = (reader.metadata().row_groups().iter())
+        .map(|g| g.num_rows())
+        .collect();
+    assert_eq!(sizes, [vec![100; 16], vec![10]].concat());
+    let mut ids = Vec::new();
+    for g in 0..sizes.len() {
+        let groups = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+            .unwrap()
+            .with_row_groups(vec![g])
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+        let keys: Vec<i64> = (groups.iter())
+            .flat_map(|b| {
+                b.column_by_name("s")
+                    .unwrap()
+                    .as_primitive::<Int64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert!(keys.is_sorted(), "row group {g} is not sorted: {keys:?}");
+        ids.extend(groups.iter().flat_map(|b| {
+            b.column_by_name("id")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        }));
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (0..1610).collect::<Vec<_>>());
+}

@@ -19,6 +19,15 @@ use crate::engine::WrittenFile;
 use crate::error::{Error, Result};
 use crate::store::ObjectStoreEngine;
 
+/// What [`FileWriter::write_sorted_row_groups`] does with rows short of a whole row group.
+#[derive(Clone, Copy)]
+enum Remainder {
+    /// Keep them held, to be sorted with the rows that come next.
+    Hold,
+    /// Encode them as a smaller row group.
+    Encode,
+}
+
 /// Settings every file of one write shares.
 pub(crate) struct FileSettings {
     pub(crate) engine: ObjectStoreEngine,
@@ -113,7 +122,8 @@ impl FileWriter {
             self.pending_bytes += batch.get_array_memory_size();
             self.pending.push(batch);
             if self.pending_rows >= settings.max_row_group_rows {
-                self.write_sorted(settings).await?;
+                self.write_sorted_row_groups(settings, Remainder::Hold)
+                    .await?;
             }
             return Ok(());
         }
@@ -154,10 +164,25 @@ impl FileWriter {
         self.pending_bytes
     }
 
+    /// Sorts all held-back rows and encodes them as row groups, the last one possibly
+    /// smaller: at the end of the file, or when memory is short.
+    pub(crate) async fn write_sorted(&mut self, settings: &FileSettings) -> Result<()> {
+        self.write_sorted_row_groups(settings, Remainder::Encode)
+            .await
+    }
+
     /// Sorts the held-back rows and encodes them as row groups. Each column is gathered
     /// in sorted order straight from the held batches just before it is encoded, so
-    /// besides the held rows only the columns being encoded are in memory twice.
-    pub(crate) async fn write_sorted(&mut self, settings: &FileSettings) -> Result<()> {
+    /// besides the held rows only the columns being encoded are in memory twice. With
+    /// [`Remainder::Hold`], rows short of a whole row group stay held (gathered into
+    /// one batch) to be sorted with the rows that come next: batches rarely end on a
+    /// row group's boundary, and encoding the rest would leave a small row group
+    /// behind every full one.
+    async fn write_sorted_row_groups(
+        &mut self,
+        settings: &FileSettings,
+        remainder: Remainder,
+    ) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -207,12 +232,29 @@ impl FileWriter {
         let pending = std::mem::take(&mut self.pending);
         self.pending_rows = 0;
         self.pending_bytes = 0;
-        for chunk in indices.chunks(settings.max_row_group_rows.max(1)) {
-            let gather = |j: usize| {
-                let parts: Vec<&dyn arrow_array::Array> =
-                    pending.iter().map(|b| b.column(j).as_ref()).collect();
-                arrow_select::interleave::interleave(&parts, chunk).map_err(ParquetError::from)
-            };
+        let gather = |j: usize, rows: &[(usize, usize)]| {
+            let parts: Vec<&dyn arrow_array::Array> =
+                pending.iter().map(|b| b.column(j).as_ref()).collect();
+            arrow_select::interleave::interleave(&parts, rows)
+        };
+        let row_group_rows = settings.max_row_group_rows.max(1);
+        let whole = match remainder {
+            Remainder::Hold => indices.len() - indices.len() % row_group_rows,
+            Remainder::Encode => indices.len(),
+        };
+        let (indices, rest) = indices.split_at(whole);
+        if !rest.is_empty() {
+            let held = (0..settings.schema.fields().len())
+                .map(|j| gather(j, rest))
+                .collect::<std::result::Result<_, _>>()
+                .and_then(|columns| RecordBatch::try_new(Arc::clone(&settings.schema), columns))
+                .map_err(|e| arrow_error("holding the rows short of a row group", e))?;
+            self.pending_rows = rest.len();
+            self.pending_bytes = held.get_array_memory_size();
+            self.pending.push(held);
+        }
+        for chunk in indices.chunks(row_group_rows) {
+            let gather = |j: usize| gather(j, chunk).map_err(ParquetError::from);
             self.encoder
                 .write_columns(chunk.len(), &gather)
                 .and_then(|()| self.encoder.flush())
