@@ -183,6 +183,15 @@ async fn try_scan(
     engine.scan(table, options).await?.try_collect().await
 }
 
+/// The bytes of the stored file at `path`, read past the engine.
+async fn stored_bytes(b: &Backend, path: &str) -> bytes::Bytes {
+    (b.store().get(&object_store::path::Path::from(path)).await)
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+}
+
 async fn read_table(engine: &dyn StorageEngine, table: &TablePath) -> RecordBatch {
     let stream = engine.scan(table, ScanOptions::default()).await.unwrap();
     let schema = stream.schema();
@@ -595,15 +604,7 @@ async fn unreadable_files_are_named(b: &Backend) {
     let valid = {
         let t = table("source");
         let receipt = write(&b.engine, &t, telemetry(0, 100)).await;
-        store
-            .get(&object_store::path::Path::from(
-                receipt.files[0].path.as_str(),
-            ))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
+        stored_bytes(b, &receipt.files[0].path).await
     };
     let mut flipped = valid.to_vec();
     let middle = flipped.len() / 2;
@@ -2075,14 +2076,7 @@ async fn sorted_writes_keep_the_budget_with_row_groups_not_files() {
         }
         let mut row_groups = 0;
         for file in &receipt.files {
-            let bytes = b
-                .store()
-                .get(&object_store::path::Path::from(file.path.as_str()))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+            let bytes = stored_bytes(b, &file.path).await;
             let groups = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
                 .unwrap()
                 .metadata()
@@ -2157,16 +2151,7 @@ async fn sorted_writes_make_whole_row_groups() {
     let stream = RecordBatchStream::from_batches(batches[0].schema(), batches.clone());
     let receipt = b.engine.write_stream(&t, stream, options).await.unwrap();
     assert_eq!((receipt.rows, receipt.files.len()), (1610, 1));
-    let bytes = b
-        .store()
-        .get(&object_store::path::Path::from(
-            receipt.files[0].path.as_str(),
-        ))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = stored_bytes(b, &receipt.files[0].path).await;
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).unwrap();
     let sizes: Vec<i64> = (reader.metadata().row_groups().iter())
         .map(|g| g.num_rows())
