@@ -427,21 +427,6 @@ impl Column {
     }
 }
 
-/// A copy of `array` in buffers of its own. A batch read from a spill file is one
-/// allocation that all its arrays point into; taking a column as it is would keep all
-/// of it alive (and counted, by the writer's memory budget) for as long as the column.
-fn owned_copy(array: &dyn Array) -> Result<ArrayRef> {
-    let data = array.to_data();
-    let mut copy = arrow_data::transform::MutableArrayData::new(vec![&data], false, array.len());
-    copy.try_extend(0, 0, array.len())
-        .map_err(|source| Error::Arrow {
-            table: String::new(),
-            context: "copying a spilled column".into(),
-            source,
-        })?;
-    Ok(arrow_array::make_array(copy.freeze()))
-}
-
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
@@ -758,7 +743,7 @@ impl Decoder {
             };
             match column.kind {
                 Kind::Text if column.target == DataType::Utf8 => {
-                    arrays.push(owned_copy(text)?);
+                    arrays.push(Arc::clone(found));
                     continue;
                 }
                 Kind::Bool | Kind::Int { .. } | Kind::Float => {}
@@ -825,7 +810,7 @@ fn retype(array: &ArrayRef, column: &Column) -> Result<ArrayRef> {
     use arrow_array::types::Float64Type;
     let target = &column.target;
     match (array.data_type(), target) {
-        (from, to) if from == to => owned_copy(array.as_ref()),
+        (from, to) if from == to => Ok(Arc::clone(array)),
         // Typed by a value on a line later rejected whole, which took the value back.
         _ if array.null_count() == array.len() => {
             Ok(arrow_array::new_null_array(target, array.len()))

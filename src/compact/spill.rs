@@ -5,13 +5,14 @@
 //! however it ends.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::{Array, RecordBatch, UInt64Array};
-use arrow_ipc::reader::StreamReader;
+use arrow_buffer::Buffer;
+use arrow_ipc::reader::StreamDecoder;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 
@@ -75,16 +76,24 @@ impl Spill {
 }
 
 impl Segment {
-    /// Reads the batch and its source lines back (blocking), and removes the file.
+    /// Reads the batch and its source lines back (blocking), and removes the file. The
+    /// file is read whole into one buffer, which the batch's arrays then point into: no
+    /// buffer is zeroed before the read fills it, and nothing is copied after.
     pub(crate) fn read(self) -> Result<(RecordBatch, Vec<u64>)> {
         let fail = |e: String| spill_error("read", &self.path, e);
-        let file = File::open(&self.path).map_err(|e| fail(e.to_string()))?;
-        let reader = StreamReader::try_new(BufReader::with_capacity(1 << 20, file), None)
-            .map_err(|e| fail(e.to_string()))?;
+        let mut bytes =
+            Buffer::from_vec(std::fs::read(&self.path).map_err(|e| fail(e.to_string()))?);
+        let mut decoder = StreamDecoder::new();
         let mut batches = Vec::new();
-        for batch in reader {
-            batches.push(batch.map_err(|e| fail(e.to_string()))?);
+        while !bytes.is_empty() {
+            if let Some(batch) = decoder
+                .decode(&mut bytes)
+                .map_err(|e| fail(e.to_string()))?
+            {
+                batches.push(batch);
+            }
         }
+        decoder.finish().map_err(|e| fail(e.to_string()))?;
         // Removed as soon as it is read: the directory shrinks as the run goes on.
         let _ = std::fs::remove_file(&self.path);
         let [mut batch] = <[RecordBatch; 1]>::try_from(batches)

@@ -119,7 +119,7 @@ impl FileWriter {
     ) -> Result<()> {
         if !settings.sort_by.is_empty() {
             self.pending_rows += batch.num_rows();
-            self.pending_bytes += batch.get_array_memory_size();
+            self.pending_bytes += held_bytes(&batch);
             self.pending.push(batch);
             if self.pending_rows >= settings.max_row_group_rows {
                 self.write_sorted_row_groups(settings, Remainder::Hold)
@@ -250,7 +250,7 @@ impl FileWriter {
                 .and_then(|columns| RecordBatch::try_new(Arc::clone(&settings.schema), columns))
                 .map_err(|e| arrow_error("holding the rows short of a row group", e))?;
             self.pending_rows = rest.len();
-            self.pending_bytes = held.get_array_memory_size();
+            self.pending_bytes = held_bytes(&held);
             self.pending.push(held);
         }
         for chunk in indices.chunks(row_group_rows) {
@@ -308,4 +308,102 @@ fn encode_error(settings: &FileSettings, path: &Path, source: ParquetError) -> E
         path: path.to_string(),
         source,
     })
+}
+
+/// The memory `batch` keeps alive: every allocation its arrays point into, each counted
+/// once. `RecordBatch::get_array_memory_size` counts an allocation once per array that
+/// points into it, and the arrays of a batch read from one Arrow IPC message all point
+/// into the message's one buffer: it counted such a batch many times over.
+pub(crate) fn held_bytes(batch: &RecordBatch) -> usize {
+    fn add(
+        data: &arrow_data::ArrayData,
+        seen: &mut rustc_hash::FxHashSet<usize>,
+        total: &mut usize,
+    ) {
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                *total += buffer.capacity();
+            }
+        }
+        for child in data.child_data() {
+            add(child, seen, total);
+        }
+    }
+    let (mut seen, mut total) = (rustc_hash::FxHashSet::default(), 0);
+    for column in batch.columns() {
+        add(&column.to_data(), &mut seen, &mut total);
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, StringArray};
+
+    fn batch() -> RecordBatch {
+        let columns: Vec<(String, ArrayRef)> = (0..20)
+            .map(|i| {
+                let values = (0..1000).map(|r| f64::from(r * i));
+                (
+                    format!("f{i}"),
+                    Arc::new(Float64Array::from_iter_values(values)) as _,
+                )
+            })
+            .chain([
+                (
+                    "i".into(),
+                    Arc::new(Int64Array::from_iter(
+                        (0..1000).map(|r| (r % 3 > 0).then_some(r)),
+                    )) as _,
+                ),
+                (
+                    "s".into(),
+                    Arc::new(StringArray::from_iter_values(
+                        (0..1000).map(|r| format!("v{r}")),
+                    )) as _,
+                ),
+            ])
+            .collect();
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    #[test]
+    fn arrays_of_their_own_count_as_arrow_counts_them() {
+        let batch = batch();
+        let buffers: usize = (batch.columns().iter())
+            .map(|c| {
+                let data = c.to_data();
+                let nulls = data.nulls().map_or(0, |n| n.buffer().capacity());
+                nulls + data.buffers().iter().map(|b| b.capacity()).sum::<usize>()
+            })
+            .sum();
+        assert_eq!(held_bytes(&batch), buffers);
+        assert!(held_bytes(&batch) <= batch.get_array_memory_size());
+    }
+
+    /// A batch read from one IPC message points into one buffer: it is counted once, not
+    /// once per column.
+    #[test]
+    fn arrays_sharing_one_buffer_count_it_once() {
+        let batch = batch();
+        let mut bytes = Vec::new();
+        let mut writer =
+            arrow_ipc::writer::StreamWriter::try_new(&mut bytes, &batch.schema()).unwrap();
+        writer.write(&batch).unwrap();
+        writer.finish().unwrap();
+        drop(writer);
+        let size = bytes.capacity();
+        let mut buffer = arrow_buffer::Buffer::from_vec(bytes);
+        let mut decoder = arrow_ipc::reader::StreamDecoder::new();
+        let mut read = None;
+        while !buffer.is_empty() {
+            read = read.or(decoder.decode(&mut buffer).unwrap());
+        }
+        let read = read.unwrap();
+        assert_eq!(read, batch);
+        assert_eq!(held_bytes(&read), size);
+        assert!(read.get_array_memory_size() > 10 * size);
+    }
 }

@@ -92,7 +92,7 @@ impl<'a> TableWriter<'a> {
             group.push((dir, writer, rows));
             // Keep the memory budget while a group grows, not only after it is written.
             let held = |(_, w, r): &(String, FileWriter, RecordBatch)| {
-                w.buffered() + r.get_array_memory_size()
+                w.buffered() + super::file::held_bytes(r)
             };
             let buffered: usize = self.open.values().map(FileWriter::buffered).sum::<usize>()
                 + group.iter().map(held).sum::<usize>();
