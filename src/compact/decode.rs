@@ -17,7 +17,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
 use super::infer::{Inferred, JsonType, unwiden, widen_logged};
-use super::json::{Columns, unquote, walk_object};
+use super::json::{Columns, RawValue, unquote, walk_object};
 use super::number::{FloatText, Scalar, number_text, parse_f64};
 use super::rejects::Reject;
 use crate::error::{Error, Result};
@@ -264,7 +264,7 @@ impl Column {
     /// type the inferred schema gives it, text included; at the first value that does
     /// not fit it turns into text, its earlier values written back.
     #[inline(always)]
-    fn push_raw(&mut self, raw: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
+    fn push_raw(&mut self, raw: RawValue<'_>, scalar: Scalar) -> std::result::Result<(), Misfit> {
         // In line, the usual cases: a value of the batch column's type, or null.
         match (&mut self.data, scalar) {
             (Data::F64(v), Scalar::Float(value)) => v.push(value),
@@ -283,7 +283,12 @@ impl Column {
     /// [`Column::push_raw`] for a batch column's first value, and for a value that
     /// does not fit it.
     #[inline(never)]
-    fn push_raw_other(&mut self, raw: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
+    fn push_raw_other(
+        &mut self,
+        raw: RawValue<'_>,
+        scalar: Scalar,
+    ) -> std::result::Result<(), Misfit> {
+        let raw = raw.text();
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
             self.data = match scalar {
@@ -464,12 +469,8 @@ pub(crate) struct Decoder {
     widened: Vec<(usize, Option<JsonType>)>,
     /// The columns that are NOT NULL.
     not_null: Vec<usize>,
-    /// Per column: the row number that last set it, to tell set from unset.
-    stamps: Vec<u64>,
-    row: u64,
     /// Rows per batch expected, for each column's buffers.
     capacity: usize,
-    touched: Vec<usize>,
     /// Source line of each buffered row.
     lines: Vec<u64>,
     source: String,
@@ -498,7 +499,6 @@ impl Decoder {
             .collect();
         Decoder {
             schema: Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
-            stamps: vec![0; columns.len()],
             counts: Counts {
                 values_rejected: vec![0; columns.len()],
                 ..Counts::default()
@@ -508,9 +508,7 @@ impl Decoder {
             types: Vec::new(),
             widened: Vec::new(),
             not_null: columns_not_null,
-            row: 0,
             capacity,
-            touched: Vec::new(),
             lines: Vec::new(),
             source: String::new(),
             rejects: Vec::new(),
@@ -544,55 +542,50 @@ impl Decoder {
             return;
         }
         self.counts.rows_in += 1;
-        self.row += 1;
-        let row = self.row;
-        self.touched.clear();
         let rejects_before = self.rejects.len();
         let buffered = self.lines.len();
         let inferring = self.keys.grows();
         let named = self.columns.len();
         self.widened.clear();
         let capacity = self.capacity;
-        let (columns, stamps, touched, rejects, source, types, widened, values_rejected) = (
+        // Every column holds `buffered` rows between lines: one more once this line sets it.
+        let mut set = 0;
+        let (columns, rejects, source, types, widened, values_rejected) = (
             &mut self.columns,
-            &mut self.stamps,
-            &mut self.touched,
             &mut self.rejects,
             &self.source,
             &mut self.types,
             &mut self.widened,
             &mut self.counts.values_rejected,
         );
-        let mut field = |i: usize, raw: &str, scalar: Scalar| {
+        let mut field = |i: usize, raw: RawValue<'_>, scalar: Scalar| {
             if inferring {
                 // A key met for the first time: a raw column, null in earlier rows.
                 while columns.len() <= i {
                     let mut column = Column::raw(capacity);
                     (0..buffered).for_each(|_| column.push_null());
                     columns.push(column);
-                    stamps.push(0);
                     values_rejected.push(0);
                 }
             }
-            if stamps[i] == row {
+            if columns[i].len() > buffered {
                 // A repeated key: the last one wins, as in serde_json and most readers.
                 columns[i].pop();
             } else {
-                stamps[i] = row;
-                touched.push(i);
+                set += 1;
             }
             let pushed = if inferring {
                 widen_logged(types, widened, i, scalar.json_type());
                 columns[i].push_raw(raw, scalar)
             } else {
-                columns[i].push(raw)
+                columns[i].push(raw.text())
             };
             if let Err(reason) = pushed {
                 rejects.push(Reject {
                     source_file: source.clone(),
                     line: Some(number),
                     column: Some(columns[i].name.clone()),
-                    value: Some(raw.to_string()),
+                    value: Some(raw.text().to_string()),
                     reason,
                 });
             }
@@ -607,9 +600,9 @@ impl Decoder {
             Err(e) => Some(e.to_string()),
             Ok(()) => {
                 // Most lines set every column.
-                if self.touched.len() < self.columns.len() {
-                    for (column, stamp) in self.columns.iter_mut().zip(&self.stamps) {
-                        if *stamp != row {
+                if set < self.columns.len() {
+                    for column in &mut self.columns {
+                        if column.len() == buffered {
                             column.push_null();
                         }
                     }
@@ -632,8 +625,8 @@ impl Decoder {
             Some(reason) => {
                 unwiden(&mut self.types, &self.widened);
                 let complete = parsed_ok(&reason);
-                for (i, column) in self.columns.iter_mut().enumerate() {
-                    if complete || self.stamps[i] == row {
+                for column in &mut self.columns {
+                    if complete || column.len() > buffered {
                         column.pop();
                     }
                 }

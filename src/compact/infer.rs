@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
-use super::json::{Columns, walk_object};
+use super::json::{Columns, RawValue, walk_object};
 use super::number::Scalar;
 
 /// The type of a JSON value, as inference sees it, from narrowest to widest.
@@ -113,7 +113,7 @@ impl Inferred {
     pub(crate) fn add_line(&mut self, line: &[u8]) {
         let (types, widened) = (&mut self.types, &mut self.widened);
         widened.clear();
-        let mut field = |i: usize, _: &str, scalar: Scalar| {
+        let mut field = |i: usize, _: RawValue<'_>, scalar: Scalar| {
             widen_logged(types, widened, i, scalar.json_type());
         };
         if walk_object(line, &mut self.columns, &mut field).is_err() {

@@ -210,7 +210,7 @@ impl fmt::Display for LineError {
 pub(crate) fn walk_object<'a>(
     line: &'a [u8],
     columns: &mut Columns,
-    field: &mut impl FnMut(usize, &'a str, Scalar),
+    field: &mut impl FnMut(usize, RawValue<'a>, Scalar),
 ) -> Result<(), LineError> {
     let text = std::str::from_utf8(line).map_err(|e| {
         LineError(format!(
@@ -288,8 +288,12 @@ pub(crate) fn walk_object<'a>(
                     Scalar::of(&text[start..s.at])
                 }
             };
-            let raw = &text[start..s.at];
             if let Some(column) = column {
+                let raw = RawValue {
+                    line: text,
+                    start,
+                    end: s.at,
+                };
                 field(column, raw, scalar);
             }
             s.whitespace();
@@ -314,6 +318,22 @@ pub(crate) fn walk_object<'a>(
         )));
     }
     Ok(())
+}
+
+/// A value's JSON text, sliced from its line only when asked for: most values are taken
+/// as the [`Scalar`] the scanner read, and slicing a `str` checks both ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawValue<'a> {
+    line: &'a str,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> RawValue<'a> {
+    /// The text. Values start and end at ASCII bytes, so the slice is always there.
+    pub(crate) fn text(self) -> &'a str {
+        self.line.get(self.start..self.end).unwrap_or_default()
+    }
 }
 
 /// Whether two short byte strings of equal length are equal; compared in place, 8
@@ -632,7 +652,7 @@ mod tests {
         let mut columns = Columns::growing();
         let mut got = Vec::new();
         walk_object(line.as_bytes(), &mut columns, &mut |i, v, _| {
-            got.push((i, v.to_string()))
+            got.push((i, v.text().to_string()))
         })?;
         Ok(got
             .into_iter()
@@ -688,7 +708,7 @@ mod tests {
         let mut columns = Columns::fixed(vec!["a".into(), "b".into()]);
         let mut got = Vec::new();
         walk_object(br#"{"b":1,"z":2,"a":3}"#, &mut columns, &mut |i, v, _| {
-            got.push((i, v.to_string()))
+            got.push((i, v.text().to_string()))
         })
         .unwrap();
         assert_eq!(got, [(1, "1".to_string()), (0, "3".to_string())]);
@@ -850,8 +870,8 @@ mod tests {
                 let mut got = Vec::new();
                 let mut scalars = Vec::new();
                 let ours = walk_object(line, &mut growing, &mut |i, v, scalar| {
-                    scalars.push((bits(scalar), bits(Scalar::of(v))));
-                    got.push((i, v.to_string()));
+                    scalars.push((bits(scalar), bits(Scalar::of(v.text()))));
+                    got.push((i, v.text().to_string()));
                 })
                     .map(|()| {
                         got.iter()
@@ -865,7 +885,7 @@ mod tests {
                 }
                 let mut got = Vec::new();
                 let names = ["b", "a", "c", "aa"];
-                let ours = walk_object(line, &mut fixed, &mut |i, v, _| got.push((names[i].to_string(), v.to_string())))
+                let ours = walk_object(line, &mut fixed, &mut |i, v, _| got.push((names[i].to_string(), v.text().to_string())))
                     .map(|()| got);
                 let known = reference.map(|fields| {
                     fields.into_iter().filter(|(k, _)| names.contains(&k.as_str())).collect::<Vec<_>>()
