@@ -281,14 +281,13 @@ impl Column {
     }
 
     /// [`Column::push_raw`] for a batch column's first value, and for a value that
-    /// does not fit it.
+    /// does not fit it: the column then turns into text.
     #[inline(never)]
     fn push_raw_other(
         &mut self,
         raw: RawValue<'_>,
         scalar: Scalar,
     ) -> std::result::Result<(), Misfit> {
-        let raw = raw.text();
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
             self.data = match scalar {
@@ -303,34 +302,14 @@ impl Column {
                 }
                 Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
                 Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
-                Scalar::Text => return self.push(raw),
+                Scalar::Text => return self.push(raw.text()),
             };
-        }
-        let fits = match (&mut self.data, scalar) {
-            (_, Scalar::Null) => {
-                self.push_null();
-                return Ok(());
-            }
-            (Data::Bool(b), Scalar::Bool(value)) => {
-                b.append(value);
-                true
-            }
-            (Data::I64(v), Scalar::Int(value)) => {
-                v.push(value);
-                true
-            }
-            (Data::F64(v), Scalar::Float(value)) => {
-                v.push(value);
-                true
-            }
-            _ => false,
-        };
-        if fits {
-            self.valid.append_non_null();
-            return Ok(());
+            // Typed now: the value fits, unless it is one (`-0`, `1e3`) a typed column
+            // cannot write back exactly, which comes here again.
+            return self.push_raw(raw, scalar);
         }
         self.become_text();
-        self.push(raw)
+        self.push(raw.text())
     }
 
     /// Turns the values so far into text, each as its JSON text.
