@@ -342,8 +342,19 @@ impl Column {
         Err(reason.to_string())
     }
 
+    /// Rows held. Read from the values where it can be: `NullBufferBuilder::len` is not
+    /// inlined, and this is asked once per field.
+    #[inline]
     fn len(&self) -> usize {
-        self.valid.len()
+        let len = match &self.data {
+            Data::F64(v) => v.len(),
+            Data::I64(v) => v.len(),
+            Data::Bool(b) => b.len(),
+            Data::Text { offsets, .. } => offsets.len() - 1,
+            Data::Unset => self.valid.len(),
+        };
+        debug_assert_eq!(len, self.valid.len());
+        len
     }
 
     /// The column as an array of its target type, emptied.

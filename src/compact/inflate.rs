@@ -63,7 +63,11 @@ pub(crate) fn with_inflated<R>(
     }
     // Not zeroed first: libdeflate writes the text, and only what it wrote is read.
     let mut text = buffers.take();
-    text.reserve(size);
+    if text.capacity() < size {
+        // A fresh buffer with room to spare: growing would copy the old one's (stale)
+        // bytes, and the next object is likely a little larger again.
+        text = Vec::with_capacity(size + size / 8);
+    }
     let inflated =
         Decompressor::new().and_then(|mut d| d.gzip(gz, &mut text.spare_capacity_mut()[..size]));
     let result = inflated.and_then(|(read, written)| {

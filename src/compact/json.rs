@@ -275,7 +275,7 @@ pub(crate) fn walk_object<'a>(
             };
             s.whitespace();
             let start = s.at;
-            // Numbers and strings here, in line, where the `Scalar` stays in registers.
+            // Scalars here, in line, where the `Scalar` stays in registers.
             let scalar = match s.peek() {
                 Some(b'-' | b'0'..=b'9') => s.number()?,
                 Some(b'"') => {
@@ -283,6 +283,9 @@ pub(crate) fn walk_object<'a>(
                     s.string_rest()?;
                     Scalar::Text
                 }
+                Some(b't') => s.literal(b"true").map(|()| Scalar::Bool(true))?,
+                Some(b'f') => s.literal(b"false").map(|()| Scalar::Bool(false))?,
+                Some(b'n') => s.literal(b"null").map(|()| Scalar::Null)?,
                 _ => {
                     s.value(1)?;
                     Scalar::of(&text[start..s.at])
@@ -513,9 +516,9 @@ impl<'a> Scanner<'a> {
                 self.string_rest().map(drop)
             }
             Some(b'-' | b'0'..=b'9') => self.number().map(drop),
-            Some(b't') => self.literal("true"),
-            Some(b'f') => self.literal("false"),
-            Some(b'n') => self.literal("null"),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
             Some(open @ (b'{' | b'[')) => {
                 if depth >= MAX_DEPTH {
                     return Err(LineError(format!(
@@ -562,20 +565,24 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str) -> Result<(), LineError> {
-        let rest = &self.bytes[self.at..];
-        if rest.starts_with(word.as_bytes()) {
-            self.at += word.len();
+    /// `true`, `false` or `null`; compared as one fixed-size array, which compiles to a
+    /// word compare where a slice compare was a `memcmp` call.
+    #[inline]
+    fn literal<const N: usize>(&mut self, word: &[u8; N]) -> Result<(), LineError> {
+        if self.bytes[self.at..].first_chunk::<N>() == Some(word) {
+            self.at += N;
             return Ok(());
         }
+        Err(self.not_literal(word))
+    }
+
+    #[cold]
+    fn not_literal(&mut self, word: &[u8]) -> LineError {
         // How far the line matches the word: to its end is truncation.
-        let same = rest
-            .iter()
-            .zip(word.as_bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
+        let rest = &self.bytes[self.at..];
+        let same = rest.iter().zip(word).take_while(|(a, b)| a == b).count();
         self.at += same;
-        Err(self.error(&format!("{word:?}")))
+        self.error(&format!("{:?}", String::from_utf8_lossy(word)))
     }
 
     fn digits(&mut self) -> usize {

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use bytes::Bytes;
 use object_store::path::Path;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
@@ -146,17 +145,17 @@ impl FileWriter {
 
     /// Hands the encoded bytes (whole row groups) to the upload.
     async fn upload(&mut self, settings: &FileSettings) -> Result<()> {
-        let bytes = self
+        let chunks = self
             .encoder
             .take_bytes()
             .map_err(|e| encode_error(settings, &self.path, e))?;
-        if bytes.is_empty() {
-            return Ok(());
+        for chunk in chunks {
+            self.sink
+                .write(chunk)
+                .await
+                .map_err(|e| encode_error(settings, &self.path, e))?;
         }
-        self.sink
-            .write(Bytes::from(bytes))
-            .await
-            .map_err(|e| encode_error(settings, &self.path, e))
+        Ok(())
     }
 
     /// Bytes of rows held back to be sorted.
