@@ -34,7 +34,7 @@ enum State {
     Closed,
 }
 
-/// The byte sink under `AsyncArrowWriter`: one `PUT` for small files, a staged multipart
+/// The byte sink under the encoder (`encode.rs`): one `PUT` for small files, a staged multipart
 /// upload and a create-only rename for large ones.
 pub(crate) struct UploadSink {
     engine: ObjectStoreEngine,
