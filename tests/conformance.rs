@@ -2187,3 +2187,119 @@ async fn sorted_writes_make_whole_row_groups() {
     ids.sort_unstable();
     assert_eq!(ids, (0..1610).collect::<Vec<_>>());
 }
+
+/// Sorted writes, whatever the batches: every row group is sorted by the keys, rows
+/// with equal keys keep the order they came in (the sort is stable), every row group
+/// but the last is whole, and each row is written once. Batches are runs (one key, or
+/// keys in order, as one source file's rows), which reach the encoder as slices of
+/// the held batches, or keys at random, which are gathered row by row.
+#[test]
+fn sorted_writes_are_stable_and_complete() {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let b = runtime.block_on(Backend::start(Kind::Memory));
+    let counter = AtomicUsize::new(0);
+    // A batch: its length and how its keys run (0: one key, 1: in order, 2: at random).
+    let batches = proptest::collection::vec((1usize..700, 0u8..3, any::<u64>()), 1..12);
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&(batches, 50usize..600), |(shapes, group_rows)| {
+            let mut seq = 0i64;
+            let batches: Vec<RecordBatch> = shapes
+                .iter()
+                .map(|&(rows, shape, seed)| {
+                    let mut state = seed;
+                    let mut next = move || {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        state >> 33
+                    };
+                    let unit = next() % 4;
+                    let keys: Vec<(String, i64)> = (0..rows as u64)
+                        .map(|r| match shape {
+                            0 => (format!("u{unit}"), (next() % 3) as i64),
+                            1 => (format!("u{unit}"), (r / 3) as i64),
+                            _ => (format!("u{}", next() % 4), (next() % 5) as i64),
+                        })
+                        .collect();
+                    let seqs = seq..seq + rows as i64;
+                    seq += rows as i64;
+                    RecordBatch::try_from_iter([
+                        (
+                            "unit",
+                            Arc::new(StringArray::from_iter_values(keys.iter().map(|k| &k.0)))
+                                as ArrayRef,
+                        ),
+                        (
+                            "t",
+                            Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| k.1))) as _,
+                        ),
+                        ("seq", Arc::new(Int64Array::from_iter_values(seqs)) as _),
+                    ])
+                    .unwrap()
+                })
+                .collect();
+            let t = table(&format!(
+                "stable/case{}",
+                counter.fetch_add(1, Ordering::SeqCst)
+            ));
+            let options = WriteOptions::default()
+                .with_max_row_group_rows(group_rows)
+                .with_sort_by(["unit", "t"]);
+            let stream = RecordBatchStream::from_batches(batches[0].schema(), batches);
+            let receipt = runtime
+                .block_on(b.engine.write_stream(&t, stream, options))
+                .unwrap();
+            prop_assert_eq!(receipt.files.len(), 1);
+            let bytes = runtime.block_on(stored_bytes(&b, &receipt.files[0].path));
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes.clone()).unwrap();
+            let sizes: Vec<usize> = (reader.metadata().row_groups().iter())
+                .map(|g| g.num_rows() as usize)
+                .collect();
+            let (last, whole) = sizes.split_last().unwrap();
+            prop_assert!(whole.iter().all(|&n| n == group_rows), "{:?}", sizes);
+            prop_assert!(*last <= group_rows && *last > 0, "{:?}", sizes);
+            let mut seen = Vec::new();
+            for g in 0..sizes.len() {
+                let group = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+                    .unwrap()
+                    .with_row_groups(vec![g])
+                    .build()
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect::<Vec<_>>();
+                let rows: Vec<(String, i64, i64)> = group
+                    .iter()
+                    .flat_map(|batch| {
+                        let unit = batch.column(0).as_string::<i32>().clone();
+                        let t = batch.column(1).as_primitive::<Int64Type>().clone();
+                        let seq = batch.column(2).as_primitive::<Int64Type>().clone();
+                        (0..batch.num_rows())
+                            .map(move |i| (unit.value(i).to_string(), t.value(i), seq.value(i)))
+                    })
+                    .collect();
+                // Sorted by the keys, and by arrival among equal keys: strictly increasing.
+                prop_assert!(
+                    rows.windows(2).all(|w| w[0] < w[1]),
+                    "row group {} is not sorted stably: {:?}",
+                    g,
+                    rows
+                );
+                seen.extend(rows.into_iter().map(|r| r.2));
+            }
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..seq).collect::<Vec<_>>());
+            Ok(())
+        })
+        .unwrap();
+}

@@ -153,7 +153,7 @@ impl Encoder {
         }
         let len = (self.max_rows - self.in_progress_rows()).min(batch.num_rows());
         let part = batch.slice(0, len);
-        self.write_columns(len, &|j| Ok(ArrayRef::clone(part.column(j))))?;
+        self.write_columns(len, &|j| Ok(vec![ArrayRef::clone(part.column(j))]))?;
         let full = self.in_progress_rows() >= self.max_rows
             || self
                 .max_bytes
@@ -164,13 +164,14 @@ impl Encoder {
         Ok(len)
     }
 
-    /// Appends `rows` rows to the open row group, column `j` being `column(j)`; the
-    /// columns are made and encoded on the encoding threads. Row group limits are the
-    /// caller's to keep.
+    /// Appends `rows` rows to the open row group, column `j` being the arrays of
+    /// `column(j)` one after another (pieces, so that rows already in order need not be
+    /// copied into one array); the columns are made and encoded on the encoding threads.
+    /// Row group limits are the caller's to keep.
     pub(crate) fn write_columns(
         &mut self,
         rows: usize,
-        column: &(dyn Fn(usize) -> Result<ArrayRef> + Sync),
+        column: &(dyn Fn(usize) -> Result<Vec<ArrayRef>> + Sync),
     ) -> Result<()> {
         if rows == 0 {
             return Ok(());
@@ -194,10 +195,11 @@ impl Encoder {
         let fields = self.schema.fields();
         let items: Vec<_> = open.columns.iter_mut().enumerate().collect();
         in_parallel(items, threads, |(j, writers)| {
-            let array = column(j)?;
-            let leaves = compute_leaves(&fields[j], &array)?;
-            for (writer, leaf) in writers.iter_mut().zip(&leaves) {
-                writer.write(leaf)?;
+            for piece in column(j)? {
+                let leaves = compute_leaves(&fields[j], &piece)?;
+                for (writer, leaf) in writers.iter_mut().zip(&leaves) {
+                    writer.write(leaf)?;
+                }
             }
             Ok(())
         })?;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
 use object_store::path::Path;
 use parquet::arrow::async_writer::AsyncFileWriter;
@@ -204,8 +204,14 @@ impl FileWriter {
             })
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| arrow_error("gathering sort keys", e))?;
-        let order = arrow_ord::sort::lexsort_to_indices(&columns, None)
+        // A stable sort: rows with equal keys keep the order they came in, and runs of
+        // rows already in order (one source file's rows, say) are merged rather than
+        // sorted again.
+        let comparator = arrow_ord::sort::LexicographicalComparator::try_new(&columns)
             .map_err(|e| arrow_error("sorting", e))?;
+        let mut order: Vec<usize> = (0..self.pending_rows).collect();
+        order.sort_by(|&a, &b| comparator.compare(a, b));
+        drop(comparator);
         drop(columns);
         // Row `r` of the concatenation is row `r - starts[b]` of held batch `b`.
         let starts: Vec<usize> = self
@@ -218,10 +224,8 @@ impl FileWriter {
             })
             .collect();
         let indices: Vec<(usize, usize)> = order
-            .values()
-            .iter()
-            .map(|&r| {
-                let r = r as usize;
+            .into_iter()
+            .map(|r| {
                 let b = starts.partition_point(|&s| s <= r) - 1;
                 (b, r - starts[b])
             })
@@ -253,9 +257,20 @@ impl FileWriter {
             self.pending.push(held);
         }
         for chunk in indices.chunks(row_group_rows) {
-            let gather = |j: usize| gather(j, chunk).map_err(ParquetError::from);
+            // Long runs of rows already in order are handed on as slices of the held
+            // batches, not copied row by row.
+            let runs = runs(chunk);
+            let pieces = |j: usize| -> std::result::Result<Vec<ArrayRef>, ParquetError> {
+                if runs.len() * MIN_AVERAGE_RUN > chunk.len() {
+                    return Ok(vec![gather(j, chunk)?]);
+                }
+                let pieces = runs
+                    .iter()
+                    .map(|&(b, first, len)| pending[b].column(j).slice(first, len));
+                Ok(pieces.collect())
+            };
             self.encoder
-                .write_columns(chunk.len(), &gather)
+                .write_columns(chunk.len(), &pieces)
                 .and_then(|()| self.encoder.flush())
                 .map_err(|e| encode_error(settings, &self.path, e))?;
             self.rows += chunk.len() as u64;
@@ -298,6 +313,24 @@ impl FileWriter {
     pub(crate) async fn abort(self) {
         self.sink.abort().await;
     }
+}
+
+/// Rows a run of rows in order must have on average for a row group's columns to be
+/// handed on as slices rather than gathered: a slice costs a call into the encoder per
+/// column, a gathered row a copy.
+const MIN_AVERAGE_RUN: usize = 256;
+
+/// The maximal runs of `rows` (held batch, row in it) that are consecutive rows of one
+/// batch, as (batch, first row, rows).
+fn runs(rows: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for &(b, r) in rows {
+        match runs.last_mut() {
+            Some((run_b, first, len)) if *run_b == b && *first + *len == r => *len += 1,
+            _ => runs.push((b, r, 1)),
+        }
+    }
+    runs
 }
 
 fn encode_error(settings: &FileSettings, path: &Path, source: ParquetError) -> Error {
@@ -404,5 +437,26 @@ mod tests {
         assert_eq!(read, batch);
         assert_eq!(held_bytes(&read), size);
         assert!(read.get_array_memory_size() > 10 * size);
+    }
+
+    proptest::proptest! {
+        /// Runs give back the rows they were made of, and are maximal: no run could go
+        /// on into the next.
+        #[test]
+        fn runs_are_the_rows_in_maximal_stretches(
+            rows in proptest::collection::vec((0usize..3, 0usize..6), 0..60)
+        ) {
+            let found = runs(&rows);
+            let back: Vec<(usize, usize)> = found
+                .iter()
+                .flat_map(|&(b, first, len)| (first..first + len).map(move |r| (b, r)))
+                .collect();
+            proptest::prop_assert_eq!(&back, &rows);
+            for pair in found.windows(2) {
+                let ((b, first, len), (next_b, next_first, _)) = (pair[0], pair[1]);
+                proptest::prop_assert!(len > 0);
+                proptest::prop_assert!(b != next_b || first + len != next_first);
+            }
+        }
     }
 }

@@ -319,7 +319,7 @@ impl WriteOptions {
 
     /// Sorts each row group by these columns (ascending, nulls first), for compression
     /// and pruning; with `max_rows_per_file` equal to the row group size, whole files
-    /// are sorted.
+    /// are sorted. The sort is stable: rows with equal keys keep the order they came in.
     pub fn with_sort_by<I: IntoIterator<Item = S>, S: Into<String>>(mut self, columns: I) -> Self {
         self.sort_by = columns.into_iter().map(Into::into).collect();
         self
