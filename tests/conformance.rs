@@ -184,6 +184,17 @@ async fn try_scan(
 }
 
 /// The bytes of the stored file at `path`, read past the engine.
+/// The batches of row group `g` of a Parquet file.
+fn row_group(bytes: &bytes::Bytes, g: usize) -> Vec<RecordBatch> {
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+        .unwrap()
+        .with_row_groups(vec![g])
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 async fn stored_bytes(b: &Backend, path: &str) -> bytes::Bytes {
     (b.store().get(&object_store::path::Path::from(path)).await)
         .unwrap()
@@ -2083,13 +2094,9 @@ async fn sorted_writes_keep_the_budget_with_row_groups_not_files() {
                 .num_row_groups();
             for g in 0..groups {
                 row_groups += 1;
-                let keys: Vec<i64> = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-                    .unwrap()
-                    .with_row_groups(vec![g])
-                    .build()
-                    .unwrap()
+                let keys: Vec<i64> = row_group(&bytes, g)
+                    .into_iter()
                     .flat_map(|batch| {
-                        let batch = batch.unwrap();
                         batch
                             .column_by_name("s")
                             .unwrap()
@@ -2159,13 +2166,7 @@ async fn sorted_writes_make_whole_row_groups() {
     assert_eq!(sizes, [vec![100; 16], vec![10]].concat());
     let mut ids = Vec::new();
     for g in 0..sizes.len() {
-        let groups = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-            .unwrap()
-            .with_row_groups(vec![g])
-            .build()
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>();
+        let groups = row_group(&bytes, g);
         let keys: Vec<i64> = (groups.iter())
             .flat_map(|b| {
                 b.column_by_name("s")
@@ -2271,13 +2272,7 @@ fn sorted_writes_are_stable_and_complete() {
             prop_assert!(*last <= group_rows && *last > 0, "{:?}", sizes);
             let mut seen = Vec::new();
             for g in 0..sizes.len() {
-                let group = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-                    .unwrap()
-                    .with_row_groups(vec![g])
-                    .build()
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect::<Vec<_>>();
+                let group = row_group(&bytes, g);
                 let rows: Vec<(String, i64, i64)> = group
                     .iter()
                     .flat_map(|batch| {
