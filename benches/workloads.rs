@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
+use arrow_schema::DataType;
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -224,7 +225,7 @@ fn read_manifest(root: &Path) -> serde_json::Value {
 /// timed from listing to the last byte written, then read back (not timed).
 async fn w3(args: &[String]) -> Result<(), Failure> {
     use parquet_storage::compact::{Compaction, Enrichment};
-    let usage = "w3 <input dir> --out <dir> [--concurrency N] [--max-buffered-mb M] [--spill-dir D] [--batch-rows R]";
+    let usage = "w3 <input dir> --out <dir> [--concurrency N] [--max-buffered-mb M] [--spill-dir D] [--batch-rows R] [--registry-schema <w3 output dir>]";
     let root = PathBuf::from(args.first().ok_or(usage)?);
     let out = PathBuf::from(flag(args, "--out").ok_or(usage)?);
     if out.exists() {
@@ -252,6 +253,11 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
     }
     if let Some(rows) = flag(args, "--batch-rows") {
         compaction = compaction.with_batch_rows(rows.parse()?);
+    }
+    if let Some(dir) = flag(args, "--registry-schema") {
+        // Not a W3 row (W3 infers, as DuckDB does): how a service that knows its schema
+        // runs, one pass straight into typed columns.
+        compaction = compaction.with_schema(registry_schema(Path::new(&dir)).await?);
     }
     if let Some(mb) = flag(args, "--max-buffered-mb") {
         let options = parquet_storage::WriteOptions::default()
@@ -347,6 +353,37 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
 /// into memory and written again as the compaction writes them (same partitions, sort,
 /// file and row-group sizes, budget, zstd). What a compaction would cost if decoding the
 /// sources were free.
+/// A registry schema for W3's source columns, made from the schema a W3 run inferred
+/// (the files under `dir`): the enrichment columns left out, each type as the column's
+/// PostgreSQL type.
+async fn registry_schema(
+    dir: &Path,
+) -> Result<std::sync::Arc<parquet_storage::schema::TableSchema>, Failure> {
+    use parquet_storage::schema::{ColumnDef, RegistryOptions, SchemaRegistry, TableDef};
+    let (engine, table) = engine_and_table(dir)?;
+    let inferred = engine.scan(&table, ScanOptions::default()).await?.schema();
+    let mut def = TableDef::new("w3_telemetry", 1);
+    for field in inferred.fields() {
+        if ["dstrct_code", "district", "hiveperiod", "source_file"].contains(&field.name().as_str())
+        {
+            continue;
+        }
+        let pg_type = match field.data_type() {
+            DataType::Int64 => "bigint",
+            DataType::Float64 => "double precision",
+            DataType::Boolean => "boolean",
+            DataType::Utf8 => "text",
+            other => {
+                return Err(
+                    format!("column {}: no PostgreSQL type for {other}", field.name()).into(),
+                );
+            }
+        };
+        def = def.with_column(ColumnDef::new(field.name(), pg_type)?);
+    }
+    Ok(SchemaRegistry::new(RegistryOptions::default()).register(def)?)
+}
+
 async fn w3_write(args: &[String]) -> Result<(), Failure> {
     use parquet_storage::compact::{
         DEFAULT_COMPACTION_MAX_BUFFERED_BYTES, DEFAULT_COMPACTION_ROW_GROUP_ROWS,

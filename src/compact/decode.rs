@@ -258,6 +258,36 @@ impl Column {
         Ok(())
     }
 
+    /// Appends a value the scanner has read as `scalar`: the usual numbers and booleans
+    /// straight from the scalar, without reading their text again; anything else as
+    /// [`Column::push`] takes it, which gives the same for these (a property test
+    /// compares the two).
+    #[inline(always)]
+    fn push_scalar(
+        &mut self,
+        raw: RawValue<'_>,
+        scalar: Scalar,
+    ) -> std::result::Result<(), Misfit> {
+        match (&mut self.data, self.kind, scalar) {
+            (Data::F64(v), _, Scalar::Float(value)) => v.push(value),
+            // Correctly rounded, as reading the integer's text as a float is.
+            (Data::F64(v), _, Scalar::Int(value)) => v.push(value as f64),
+            (Data::I64(v), Kind::Int { min, max }, Scalar::Int(value))
+                if (min..=max).contains(&value) =>
+            {
+                v.push(value)
+            }
+            (Data::Bool(b), _, Scalar::Bool(value)) => b.append(value),
+            (_, _, Scalar::Null) => {
+                self.push_null();
+                return Ok(());
+            }
+            _ => return self.push(raw.text()),
+        }
+        self.valid.append_non_null();
+        Ok(())
+    }
+
     /// Decoding raw: appends a value as [`Scalar::of`] read it. The batch's column stays
     /// typed while every value in it can be written back as its exact JSON text (the
     /// numbers `Scalar` keeps a value of), so that it can later become any column
@@ -568,7 +598,7 @@ impl Decoder {
                 widen_logged(types, widened, i, scalar.json_type());
                 columns[i].push_raw(raw, scalar)
             } else {
-                columns[i].push(raw.text())
+                columns[i].push_scalar(raw, scalar)
             };
             if let Err(reason) = pushed {
                 rejects.push(Reject {
@@ -927,5 +957,59 @@ mod tests {
             .map(|r| (r.line, r.column.is_none()))
             .collect();
         assert_eq!(lines, [(Some(2), true), (Some(4), true), (Some(5), false)]);
+    }
+
+    /// A raw JSON value in one of many spellings: numbers of any size and form, quoted
+    /// numbers, booleans, null, strings, arrays.
+    fn raw_value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,7})?([eE][-+]?[0-9]{1,2})?",
+            1 => "\"-?[0-9]{1,4}(\\.[0-9]{1,2})?\"",
+            1 => prop::sample::select(vec![
+                "true", "false", "null", "\"x\"", "\"2024-11-05\"", "[1.5]", "\"N/A\"",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A value taken from the scanner's scalar is what reading its text gives, for
+        /// every kind of column: the same value, or the same misfit.
+        #[test]
+        fn push_scalar_is_push_of_the_text(
+            values in proptest::collection::vec(raw_value(), 1..24),
+            target in proptest::sample::select(vec![
+                DataType::Boolean,
+                DataType::Int8,
+                DataType::Int32,
+                DataType::Int64,
+                DataType::UInt8,
+                DataType::UInt32,
+                DataType::Float32,
+                DataType::Float64,
+                DataType::Utf8,
+                DataType::Timestamp(TimeUnit::Second, None),
+                DataType::Date32,
+                DataType::Decimal128(10, 2),
+            ]),
+        ) {
+            let field = Field::new("v", target, true);
+            let (mut by_scalar, mut by_text) = (Column::new(&field, 4), Column::new(&field, 4));
+            let mut keys = Columns::fixed(vec!["v".to_string()]);
+            for value in &values {
+                let line = format!("{{\"v\":{value}}}");
+                let mut pushed = Vec::new();
+                walk_object(line.as_bytes(), &mut keys, &mut |_, raw: RawValue<'_>, scalar| {
+                    pushed.push((by_scalar.push_scalar(raw, scalar), by_text.push(raw.text())));
+                })
+                .unwrap();
+                proptest::prop_assert_eq!(pushed.len(), 1);
+                let (a, b) = pushed.pop().unwrap();
+                proptest::prop_assert_eq!(a, b, "{}", value);
+            }
+            let (a, b) = (by_scalar.finish().unwrap(), by_text.finish().unwrap());
+            proptest::prop_assert_eq!(a.as_ref(), b.as_ref());
+        }
     }
 }
