@@ -349,10 +349,6 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// W3's write alone: the rows of a finished W3 output (`w3 ... --out <dir>`), loaded
-/// into memory and written again as the compaction writes them (same partitions, sort,
-/// file and row-group sizes, budget, zstd). What a compaction would cost if decoding the
-/// sources were free.
 /// A registry schema for W3's source columns, made from the schema a W3 run inferred
 /// (the files under `dir`): the enrichment columns left out, each type as the column's
 /// PostgreSQL type.
@@ -384,6 +380,10 @@ async fn registry_schema(
     Ok(SchemaRegistry::new(RegistryOptions::default()).register(def)?)
 }
 
+/// W3's write alone: the rows of a finished W3 output (`w3 ... --out <dir>`), loaded
+/// into memory and written again as the compaction writes them (same partitions, sort,
+/// file and row-group sizes, budget, zstd). What a compaction would cost if decoding the
+/// sources were free.
 async fn w3_write(args: &[String]) -> Result<(), Failure> {
     use parquet_storage::compact::{
         DEFAULT_COMPACTION_MAX_BUFFERED_BYTES, DEFAULT_COMPACTION_ROW_GROUP_ROWS,
