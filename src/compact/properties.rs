@@ -238,7 +238,7 @@ fn decode_raw_then_convert(
 
 /// The raw JSON text of a number in any of its spellings (`12`, `-0`, `12.0`, `1.50`,
 /// `1e3`, 17 digits, past `i64`), or now and then a value of another type.
-fn number_text() -> impl Strategy<Value = String> {
+pub(super) fn number_text() -> impl Strategy<Value = String> {
     prop_oneof![
         8 => "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,7})?([eE][-+]?[0-9]{1,2})?",
         1 => prop::sample::select(vec!["\"4.5\"", "true", "null", "[1.5]"]).prop_map(String::from),

@@ -391,19 +391,11 @@ mod tests {
                 offset += encoder
                     .write_part(&batch.slice(offset, batch.num_rows() - offset))
                     .unwrap();
-                encoder
-                    .take_bytes()
-                    .unwrap()
-                    .iter()
-                    .for_each(|b| bytes.extend(b));
+                bytes.extend(encoder.take_bytes().unwrap().concat());
             }
         }
         encoder.finish().unwrap();
-        encoder
-            .take_bytes()
-            .unwrap()
-            .iter()
-            .for_each(|b| bytes.extend(b));
+        bytes.extend(encoder.take_bytes().unwrap().concat());
         bytes
     }
 

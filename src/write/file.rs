@@ -260,8 +260,9 @@ impl FileWriter {
             // Long runs of rows already in order are handed on as slices of the held
             // batches, not copied row by row.
             let runs = runs(chunk);
+            let sliced = runs.len() * MIN_AVERAGE_RUN <= chunk.len();
             let pieces = |j: usize| -> std::result::Result<Vec<ArrayRef>, ParquetError> {
-                if runs.len() * MIN_AVERAGE_RUN > chunk.len() {
+                if !sliced {
                     return Ok(vec![gather(j, chunk)?]);
                 }
                 let pieces = runs
