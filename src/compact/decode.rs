@@ -295,29 +295,37 @@ impl Column {
     /// not fit it turns into text, its earlier values written back.
     #[inline(always)]
     fn push_raw(&mut self, raw: RawValue<'_>, scalar: Scalar) -> std::result::Result<(), Misfit> {
-        // In line, the usual cases: a value of the batch column's type, or null.
+        if self.push_fitting(scalar) {
+            return Ok(());
+        }
+        // Sliced here, off the usual path: passing the `RawValue` itself to a call kept
+        // it in memory, and copying it there for every value stalled the walk (16-byte
+        // loads of what four 8-byte stores had just written: no store forwarding).
+        self.push_raw_other(raw.text(), scalar)
+    }
+
+    /// In line, the usual cases of [`Column::push_raw`]: a value of the batch column's
+    /// type, or null. False when `scalar` does not fit the column as it is.
+    #[inline(always)]
+    fn push_fitting(&mut self, scalar: Scalar) -> bool {
         match (&mut self.data, scalar) {
             (Data::F64(v), Scalar::Float(value)) => v.push(value),
             (Data::I64(v), Scalar::Int(value)) => v.push(value),
             (Data::Bool(b), Scalar::Bool(value)) => b.append(value),
             (_, Scalar::Null) => {
                 self.push_null();
-                return Ok(());
+                return true;
             }
-            _ => return self.push_raw_other(raw, scalar),
+            _ => return false,
         }
         self.valid.append_non_null();
-        Ok(())
+        true
     }
 
     /// [`Column::push_raw`] for a batch column's first value, and for a value that
-    /// does not fit it: the column then turns into text.
+    /// does not fit it (`text` is its JSON text): the column then turns into text.
     #[inline(never)]
-    fn push_raw_other(
-        &mut self,
-        raw: RawValue<'_>,
-        scalar: Scalar,
-    ) -> std::result::Result<(), Misfit> {
+    fn push_raw_other(&mut self, text: &str, scalar: Scalar) -> std::result::Result<(), Misfit> {
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
             self.data = match scalar {
@@ -332,14 +340,16 @@ impl Column {
                 }
                 Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
                 Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
-                Scalar::Text => return self.push(raw.text()),
+                Scalar::Text => return self.push(text),
             };
             // Typed now: the value fits, unless it is one (`-0`, `1e3`) a typed column
-            // cannot write back exactly, which comes here again.
-            return self.push_raw(raw, scalar);
+            // cannot write back exactly, which turns the column into text below.
+            if self.push_fitting(scalar) {
+                return Ok(());
+            }
         }
         self.become_text();
-        self.push(raw.text())
+        self.push(text)
     }
 
     /// Turns the values so far into text, each as its JSON text.
