@@ -298,6 +298,9 @@ impl Column {
         if self.push_fitting(scalar) {
             return Ok(());
         }
+        if scalar == Scalar::PlainString && self.push_plain_string(raw.string_content()) {
+            return Ok(());
+        }
         // Sliced here, off the usual path: passing the `RawValue` itself to a call kept
         // it in memory, and copying it there for every value stalled the walk (16-byte
         // loads of what four 8-byte stores had just written: no store forwarding).
@@ -322,6 +325,23 @@ impl Column {
         true
     }
 
+    /// In line, a string without escapes into a text column: its text between the
+    /// quotes, copied as it is. False for any other column, and where the batch's text
+    /// would pass 2 GiB ([`Column::push`] then says so).
+    #[inline(always)]
+    fn push_plain_string(&mut self, content: &str) -> bool {
+        let Data::Text { offsets, bytes } = &mut self.data else {
+            return false;
+        };
+        let Ok(end) = i32::try_from(bytes.len() + content.len()) else {
+            return false;
+        };
+        bytes.extend_from_slice(content.as_bytes());
+        offsets.push(end);
+        self.valid.append_non_null();
+        true
+    }
+
     /// [`Column::push_raw`] for a batch column's first value, and for a value that
     /// does not fit it (`text` is its JSON text): the column then turns into text.
     #[inline(never)]
@@ -340,7 +360,7 @@ impl Column {
                 }
                 Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
                 Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
-                Scalar::Text => return self.push(text),
+                Scalar::PlainString | Scalar::Text => return self.push(text),
             };
             // Typed now: the value fits, unless it is one (`-0`, `1e3`) a typed column
             // cannot write back exactly, which turns the column into text below.

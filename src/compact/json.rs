@@ -284,8 +284,11 @@ pub(crate) fn walk_object<'a>(
                 Some(b'-' | b'0'..=b'9') => s.number()?,
                 Some(b'"') => {
                     s.at += 1;
-                    s.string_rest()?;
-                    Scalar::Text
+                    if s.string_rest()? {
+                        Scalar::Text
+                    } else {
+                        Scalar::PlainString
+                    }
                 }
                 Some(b't') => s.literal(b"true").map(|()| Scalar::Bool(true))?,
                 Some(b'f') => s.literal(b"false").map(|()| Scalar::Bool(false))?,
@@ -340,6 +343,11 @@ impl<'a> RawValue<'a> {
     /// The text. Values start and end at ASCII bytes, so the slice is always there.
     pub(crate) fn text(self) -> &'a str {
         self.line.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// The text between the quotes of a string value ([`Scalar::PlainString`]).
+    pub(crate) fn string_content(self) -> &'a str {
+        (self.line.get(self.start + 1..self.end.saturating_sub(1))).unwrap_or_default()
     }
 }
 

@@ -34,7 +34,9 @@ pub(super) enum Scalar {
     NegativeZero,
     /// Any other number: a float whose value would not write back as its text.
     OtherFloat,
-    /// A string, array or object.
+    /// A string without escapes: its value is its text between the quotes.
+    PlainString,
+    /// A string with escapes, an array or an object.
     Text,
 }
 
@@ -52,6 +54,7 @@ impl Scalar {
             Some(b'f') => return Scalar::Bool(false),
             Some(b'-') => true,
             Some(b'0'..=b'9') => false,
+            Some(b'"') if !raw.contains('\\') => return Scalar::PlainString,
             _ => return Scalar::Text,
         };
         let digits = &bytes[usize::from(negative)..];
@@ -75,7 +78,7 @@ impl Scalar {
             Scalar::Bool(_) => JsonType::Bool,
             Scalar::Int(_) | Scalar::NegativeZero => JsonType::Int,
             Scalar::Float(_) | Scalar::OtherFloat => JsonType::Float,
-            Scalar::Text => JsonType::Text,
+            Scalar::PlainString | Scalar::Text => JsonType::Text,
         }
     }
 }
@@ -380,7 +383,8 @@ mod tests {
     fn scalars_and_the_numbers_kept_as_values() {
         assert_eq!(Scalar::of("null"), Scalar::Null);
         assert_eq!(Scalar::of("false"), Scalar::Bool(false));
-        assert_eq!(Scalar::of("\"12\""), Scalar::Text);
+        assert_eq!(Scalar::of("\"12\""), Scalar::PlainString);
+        assert_eq!(Scalar::of("\"1\\u0032\""), Scalar::Text);
         assert_eq!(Scalar::of("[1]"), Scalar::Text);
         assert_eq!(Scalar::of("-12"), Scalar::Int(-12));
         assert_eq!(Scalar::of("-0"), Scalar::NegativeZero);
