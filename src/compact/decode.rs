@@ -12,6 +12,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     RecordBatchOptions, StringArray,
 };
+use arrow_buffer::bit_chunk_iterator::UnalignedBitChunk;
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{Datelike, NaiveDate};
@@ -172,6 +173,24 @@ impl Column {
         }
     }
 
+    /// After a rejected line: a raw column that holds no value now goes back to untyped,
+    /// as it was before the line typed it. The line's widening is undone, and values
+    /// that fit a batch column's type are taken without widening (its type counts as
+    /// inferred), so a column may stay typed only by a kept line's value. (Columns
+    /// turn into text by values that do not fit, which always widen.)
+    fn untype_if_valueless(&mut self) {
+        if !matches!(self.data, Data::Bool(_) | Data::I64(_) | Data::F64(_)) {
+            return;
+        }
+        let rows = self.valid.len();
+        let values = self.valid.as_slice().map_or(rows, |bits| {
+            UnalignedBitChunk::new(bits, 0, rows).count_ones()
+        });
+        if values == 0 {
+            self.data = Data::Unset;
+        }
+    }
+
     fn last_is_valid(&self) -> bool {
         let len = self.valid.len();
         len > 0 && self.valid.is_valid(len - 1)
@@ -293,9 +312,13 @@ impl Column {
     /// numbers `Scalar` keeps a value of), so that it can later become any column
     /// type the inferred schema gives it, text included; at the first value that does
     /// not fit it turns into text, its earlier values written back.
+    ///
+    /// Values of the batch column's type go in by [`Column::push_fitting`] first;
+    /// this takes the rest.
     #[inline(always)]
     fn push_raw(&mut self, raw: RawValue<'_>, scalar: Scalar) -> std::result::Result<(), Misfit> {
-        if self.push_fitting(scalar) {
+        if matches!(scalar, Scalar::Null) {
+            self.push_null();
             return Ok(());
         }
         if scalar == Scalar::PlainString && self.push_plain_string(raw.string_content()) {
@@ -307,8 +330,8 @@ impl Column {
         self.push_raw_other(raw.text(), scalar)
     }
 
-    /// In line, the usual cases of [`Column::push_raw`]: a value of the batch column's
-    /// type, or null. False when `scalar` does not fit the column as it is.
+    /// In line, the usual case: a value of the batch column's type, or null. False
+    /// when `scalar` does not fit the column as it is.
     #[inline(always)]
     fn push_fitting(&mut self, scalar: Scalar) -> bool {
         match (&mut self.data, scalar) {
@@ -630,8 +653,14 @@ impl Decoder {
                 set += 1;
             }
             let pushed = if inferring {
-                widen_logged(types, widened, i, scalar.json_type());
-                columns[i].push_raw(raw, scalar)
+                // A value of the batch column's type: inference has that type already
+                // (see `Column::untype_if_valueless`), so only the rest widen it.
+                if !matches!(scalar, Scalar::Null) && columns[i].push_fitting(scalar) {
+                    Ok(())
+                } else {
+                    widen_logged(types, widened, i, scalar.json_type());
+                    columns[i].push_raw(raw, scalar)
+                }
             } else {
                 columns[i].push_scalar(raw, scalar)
             };
@@ -683,6 +712,11 @@ impl Decoder {
                 for column in &mut self.columns {
                     if complete || column.len() > buffered {
                         column.pop();
+                    }
+                }
+                for &(i, _) in &self.widened {
+                    if let Some(column) = self.columns.get_mut(i) {
+                        column.untype_if_valueless();
                     }
                 }
                 self.rejects.truncate(rejects_before);
@@ -992,6 +1026,44 @@ mod tests {
             .map(|r| (r.line, r.column.is_none()))
             .collect();
         assert_eq!(lines, [(Some(2), true), (Some(4), true), (Some(5), false)]);
+    }
+
+    /// Decoding raw infers what [`Inferred`] infers from the same lines, also where a
+    /// batch column was typed by a value on a line that is then rejected: its later
+    /// values of that type are taken in line, without widening, and must still count.
+    #[test]
+    fn raw_inference_counts_only_kept_lines() {
+        let lines = [
+            r#"{"a": 1.5, "b": }"#,
+            r#"{"a": 2.5, "c": true}"#,
+            r#"{"c": false, "d": 7, "e": "x", "d": }"#,
+            r#"{"d": 8, "e": "y"}"#,
+            r#"{"f": 1, "f": null, "g": [}"#,
+            r#"{"f": 2}"#,
+        ];
+        let mut raw = Decoder::raw(16);
+        let mut reference = Inferred::from_parts(Columns::growing(), Vec::new());
+        for (number, line) in (1..).zip(lines) {
+            raw.line(number, line.as_bytes());
+            reference.add_line(line.as_bytes());
+        }
+        let types = |inferred: &Inferred| {
+            let mut types: Vec<_> = inferred.types().map(|(k, t)| (k.to_string(), t)).collect();
+            types.sort_by(|x, y| x.0.cmp(&y.0));
+            types
+        };
+        let inferred = raw.inferred().expect("a raw decoder infers");
+        assert_eq!(types(&inferred), types(&reference));
+        assert_eq!(
+            types(&inferred),
+            [
+                ("a".to_string(), JsonType::Float),
+                ("c".to_string(), JsonType::Bool),
+                ("d".to_string(), JsonType::Int),
+                ("e".to_string(), JsonType::Text),
+                ("f".to_string(), JsonType::Int),
+            ]
+        );
     }
 
     /// A raw JSON value in one of many spellings: numbers of any size and form (as the
