@@ -104,14 +104,9 @@ pub(super) fn read_plain_number(bytes: &[u8], at: usize) -> Option<(usize, Scala
     }
     if int_len < 7
         && (first >> (8 * int_len)) as u8 == b'.'
-        && let Some(read) = short_decimal(first, int_len)
+        && let Some(read) = short_decimal(first, int_len, negative)
     {
-        if !read.exact {
-            return None;
-        }
-        let end = start + read.decimal.digits + 1;
-        let fraction = &bytes[start + int_len + 1..end];
-        return Some((end, read.decimal.scalar(negative, fraction)));
+        return read.scalar.map(|scalar| (start + read.len, scalar));
     }
     let (int_len, int_value) = digit_run_from(first, bytes, start)?;
     let int_end = start + int_len;
@@ -165,35 +160,47 @@ pub(super) fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
 
 /// A decimal read from one word, [`short_decimal`]'s answer.
 struct ShortDecimal {
-    decimal: PlainDecimal,
-    /// False for a decimal `read_plain_number` does not read (`1.`, `1.5e3`).
-    exact: bool,
+    /// Its length in bytes, the sign not counted.
+    len: usize,
+    /// `None` for a decimal `read_plain_number` does not read (`1.`, `1.5e3`).
+    scalar: Option<Scalar>,
 }
 
 /// The decimal at the start of `word` whose `int_len` integer digits are followed by a
 /// point, when its fraction ends within the word too (`85.1`, `-22.7154` after the
 /// sign; most sensor values): read in one pass, the point taken out of the word, instead
-/// of its two digit runs one after another. `None` where the fraction may go on past
-/// the word.
+/// of its two digit runs one after another, and typed from the word as
+/// [`PlainDecimal::scalar`] types it (at most six digits here). `None` where the
+/// fraction may go on past the word.
 #[inline(always)]
-fn short_decimal(word: u64, int_len: usize) -> Option<ShortDecimal> {
+fn short_decimal(word: u64, int_len: usize, negative: bool) -> Option<ShortDecimal> {
     let rest = word >> (8 * (int_len + 1));
     let places = leading_digits(rest);
-    let end = int_len + 1 + places;
-    if end >= 8 {
+    let len = int_len + 1 + places;
+    if len >= 8 {
         return None;
     }
-    let exact = (places > 0) & !matches!((word >> (8 * end)) as u8, b'e' | b'E');
+    if (places == 0) | matches!((word >> (8 * len)) as u8, b'e' | b'E') {
+        return Some(ShortDecimal { len, scalar: None });
+    }
     let low = word & ((1u64 << (8 * int_len)) - 1);
     let high = rest & ((1u64 << (8 * places)) - 1);
     let digits = int_len + places;
+    let decimal = PlainDecimal {
+        mantissa: digits_value(low | (high << (8 * int_len)), digits),
+        digits,
+        point: Some(int_len),
+    };
+    // As `PlainDecimal::scalar`: a fraction of `0` or ending in another digit.
+    let last = (word >> (8 * (len - 1))) as u8;
+    let scalar = if (places == 1) | (last != b'0') {
+        Scalar::Float(decimal.value(places, negative))
+    } else {
+        Scalar::OtherFloat
+    };
     Some(ShortDecimal {
-        decimal: PlainDecimal {
-            mantissa: digits_value(low | (high << (8 * int_len)), digits),
-            digits,
-            point: Some(int_len),
-        },
-        exact,
+        len,
+        scalar: Some(scalar),
     })
 }
 
