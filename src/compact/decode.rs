@@ -330,18 +330,14 @@ impl Column {
         self.push_raw_other(raw.text(), scalar)
     }
 
-    /// In line, the usual case: a value of the batch column's type, or null. False
-    /// when `scalar` does not fit the column as it is.
+    /// In line, the usual case: a value of the batch column's type. False for any
+    /// other value, null included.
     #[inline(always)]
     fn push_fitting(&mut self, scalar: Scalar) -> bool {
         match (&mut self.data, scalar) {
             (Data::F64(v), Scalar::Float(value)) => v.push(value),
             (Data::I64(v), Scalar::Int(value)) => v.push(value),
             (Data::Bool(b), Scalar::Bool(value)) => b.append(value),
-            (_, Scalar::Null) => {
-                self.push_null();
-                return true;
-            }
             _ => return false,
         }
         self.valid.append_non_null();
@@ -653,7 +649,7 @@ impl Decoder {
             let pushed = if inferring {
                 // A value of the batch column's type: inference has that type already
                 // (see `Column::untype_if_valueless`), so only the rest widen it.
-                if !matches!(scalar, Scalar::Null) && columns[i].push_fitting(scalar) {
+                if columns[i].push_fitting(scalar) {
                     Ok(())
                 } else {
                     widen_logged(types, widened, i, scalar.json_type());
