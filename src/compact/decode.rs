@@ -278,7 +278,8 @@ impl Column {
     }
 
     /// Appends a value the scanner has read as `scalar`: the usual numbers and booleans
-    /// straight from the scalar, without reading their text again; anything else as
+    /// straight from the scalar, without reading their text again, and strings without
+    /// escapes as they are; anything else as
     /// [`Column::push`] takes it, which gives the same for these (a property test
     /// compares the two).
     #[inline(always)]
@@ -287,6 +288,9 @@ impl Column {
         raw: RawValue<'_>,
         scalar: Scalar,
     ) -> std::result::Result<(), Misfit> {
+        if scalar == Scalar::PlainString && self.push_plain_string(raw.string_content()) {
+            return Ok(());
+        }
         match (&mut self.data, self.kind, scalar) {
             (Data::F64(v), _, Scalar::Float(value)) => v.push(value),
             // Correctly rounded, as reading the integer's text as a float is.
@@ -344,9 +348,10 @@ impl Column {
         true
     }
 
-    /// In line, a string without escapes into a text column: its text between the
-    /// quotes, copied as it is. False for any other column, and where the batch's text
-    /// would pass 2 GiB ([`Column::push`] then says so).
+    /// In line, a string without escapes into a text column (text, cast or raw): its
+    /// text between the quotes, copied as it is, which is what [`Column::push`] keeps of
+    /// it. False for any other column, and where the batch's text would pass 2 GiB
+    /// ([`Column::push`] then says so).
     #[inline(always)]
     fn push_plain_string(&mut self, content: &str) -> bool {
         let Data::Text { offsets, bytes } = &mut self.data else {
