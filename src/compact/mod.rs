@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+mod column;
 mod decode;
 mod enrich;
 mod infer;
