@@ -370,10 +370,6 @@ impl Column {
         if matches!(self.data, Data::Unset) {
             let rows = self.len();
             self.data = match scalar {
-                Scalar::Null => {
-                    self.push_null();
-                    return Ok(());
-                }
                 Scalar::Bool(_) => {
                     let mut b = BooleanBufferBuilder::new(self.capacity.max(rows));
                     b.append_n(rows, false);
@@ -381,7 +377,8 @@ impl Column {
                 }
                 Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
                 Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
-                Scalar::PlainString | Scalar::Text => return self.push(text),
+                // Null (which `push_raw` takes before) as `push` takes it.
+                Scalar::Null | Scalar::PlainString | Scalar::Text => return self.push(text),
             };
             // Typed now: the value fits, unless it is one (`-0`, `1e3`) a typed column
             // cannot write back exactly, which turns the column into text below.
