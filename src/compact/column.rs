@@ -2,6 +2,7 @@
 //! (a value that does not fit becomes null and a misfit), or, decoding raw, into a
 //! buffer typed by the batch's own values while they keep their exact JSON text.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -257,18 +258,17 @@ impl Column {
                 v.push(value);
             }
             (Data::Text { offsets, bytes }, _) => {
-                if raw.starts_with('"') {
+                let text = if raw.starts_with('"') {
                     match unquote(raw) {
-                        Some(text) => bytes.extend_from_slice(text.as_bytes()),
+                        Some(text) => text,
                         None => return self.misfit("not a valid JSON string"),
                     }
                 } else {
-                    bytes.extend_from_slice(raw.as_bytes());
+                    Cow::Borrowed(raw)
+                };
+                if !append_text(offsets, bytes, &text) {
+                    return self.misfit("the batch's text exceeds 2 GiB; use smaller batches");
                 }
-                let end = i32::try_from(bytes.len()).map_err(|_| {
-                    "the batch's text exceeds 2 GiB; use smaller batches".to_string()
-                })?;
-                offsets.push(end);
             }
         }
         self.valid.append_non_null();
@@ -359,11 +359,9 @@ impl Column {
         let Data::Text { offsets, bytes } = &mut self.data else {
             return false;
         };
-        let Ok(end) = i32::try_from(bytes.len() + content.len()) else {
+        if !append_text(offsets, bytes, content) {
             return false;
-        };
-        bytes.extend_from_slice(content.as_bytes());
-        offsets.push(end);
+        }
         self.valid.append_non_null();
         true
     }
@@ -510,6 +508,18 @@ impl Column {
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Appends `text` as the next value of a text buffer. False, with nothing appended,
+/// where the batch's text would pass 2 GiB (`i32` offsets).
+#[inline(always)]
+fn append_text(offsets: &mut Vec<i32>, bytes: &mut Vec<u8>, text: &str) -> bool {
+    let Ok(end) = i32::try_from(bytes.len() + text.len()) else {
+        return false;
+    };
+    bytes.extend_from_slice(text.as_bytes());
+    offsets.push(end);
+    true
+}
 
 /// `rows` zeros (placeholders under nulls), with room for `capacity`.
 fn zeros<T: Default + Clone>(capacity: usize, rows: usize) -> Vec<T> {
