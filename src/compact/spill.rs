@@ -246,7 +246,9 @@ fn widen_values<T: Copy + Into<i32>>(
         let values = values.iter().map(|&m| i64::from(m.into())).collect();
         return Some(Arc::new(Int64Array::new(values, nulls)));
     }
-    let p = SCALES.get(how.strip_prefix("f64/")?.parse::<usize>().ok()?)?;
+    // By value: behind a reference it was loaded again for every value, and the loop
+    // was not vectorised.
+    let p = *SCALES.get(how.strip_prefix("f64/")?.parse::<usize>().ok()?)?;
     let values = values.iter().map(|&m| f64::from(m.into()) / p).collect();
     Some(Arc::new(Float64Array::new(values, nulls)))
 }
