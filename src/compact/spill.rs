@@ -124,10 +124,8 @@ impl Segment {
             .iter()
             .zip(batch.columns())
             .map(|(field, column)| widen(field, column))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(fail)?
-            .into_iter()
-            .unzip();
+            .collect::<std::result::Result<_, _>>()
+            .map_err(fail)?;
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
             .map_err(|e| fail(e.to_string()))?;
         Ok((batch, lines))
@@ -155,10 +153,7 @@ fn narrow(field: &Arc<Field>, column: &ArrayRef) -> (Arc<Field>, ArrayRef) {
         return (Arc::clone(field), Arc::clone(column));
     };
     let nulls = column.logical_nulls();
-    let fits_i16 = mantissas.iter().fold(true, |fits, &m| {
-        fits & (m >= i32::from(i16::MIN)) & (m <= i32::from(i16::MAX))
-    });
-    let array: ArrayRef = if fits_i16 {
+    let array: ArrayRef = if all_within(&mantissas, i16::MIN.into(), i16::MAX.into()) {
         let values = mantissas.iter().map(|&m| m as i16).collect();
         Arc::new(Int16Array::new(values, nulls))
     } else {
@@ -171,13 +166,18 @@ fn narrow(field: &Arc<Field>, column: &ArrayRef) -> (Arc<Field>, ArrayRef) {
     (Arc::new(field), array)
 }
 
+/// Whether every value lies in `min..=max`: checked without an early exit, so that the
+/// loop is vectorised.
+fn all_within<T: PartialOrd + Copy>(values: &[T], min: T, max: T) -> bool {
+    values
+        .iter()
+        .fold(true, |within, &v| within & (v >= min) & (v <= max))
+}
+
 /// The values as `i32`s, if they all fit.
 fn narrow_ints(values: &[i64]) -> Option<Vec<i32>> {
-    // Without an early exit, so that the loop is vectorised.
-    let fits = values.iter().fold(true, |fits, &v| {
-        fits & (v >= i64::from(i32::MIN)) & (v <= i64::from(i32::MAX))
-    });
-    fits.then(|| values.iter().map(|&v| v as i32).collect())
+    all_within(values, i32::MIN.into(), i32::MAX.into())
+        .then(|| values.iter().map(|&v| v as i32).collect())
 }
 
 /// The values as `i32` multiples of `10^-k` for the smallest `k` at which every value is
