@@ -110,6 +110,21 @@ impl fmt::Display for Value {
 }
 
 impl Value {
+    /// The value's natural Arrow type: the type of [`Value::to_array`].
+    fn data_type(&self) -> DataType {
+        match self {
+            Value::Bool(_) => DataType::Boolean,
+            Value::Int(_) => DataType::Int64,
+            Value::Float(_) => DataType::Float64,
+            Value::Decimal { scale, .. } => DataType::Decimal128(38, *scale),
+            Value::Str(_) => DataType::Utf8,
+            Value::Date(_) => DataType::Date32,
+            Value::Timestamp(_) => {
+                DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into()))
+            }
+        }
+    }
+
     /// A one-element array of the value's natural Arrow type.
     fn to_array(&self) -> ArrayRef {
         match self {
@@ -420,6 +435,37 @@ impl Filter {
     /// Whether no row can pass: false or unknown for every row.
     pub(crate) fn keeps_nothing(&self) -> bool {
         matches!(self, Filter::Const(false) | Filter::Unknown)
+    }
+
+    /// Whether the filter rules out every row of a partition with these values (the
+    /// values of the directory levels known so far; other columns are unknown).
+    pub(crate) fn rules_out_partition(&self, values: &[(String, Option<String>)]) -> bool {
+        self.bind(&|leaf| leaf.decide_on_partition(values))
+            .keeps_nothing()
+    }
+
+    /// Decides this leaf from partition values, when its column is one of them:
+    /// `Some(None)` is SQL's unknown (a comparison with null). A value the leaf's literal
+    /// type cannot read leaves the leaf undecided, for the rows to decide.
+    pub(crate) fn decide_on_partition(
+        &self,
+        values: &[(String, Option<String>)],
+    ) -> Option<Option<bool>> {
+        let column = self.columns().first().copied()?;
+        let (_, value) = values.iter().find(|(key, _)| key == column)?;
+        let Some(value) = value else {
+            return Some(self.on_null());
+        };
+        // Read the directory text as the literal's type and evaluate the leaf on it.
+        let literal_type = match self {
+            Filter::Compare { value, .. } | Filter::Between { low: value, .. } => value.data_type(),
+            Filter::In { values, .. } => values.first().map_or(DataType::Utf8, Value::data_type),
+            _ => DataType::Utf8,
+        };
+        let column_array = crate::partition::constant_column(Some(value), &literal_type, 1).ok()?;
+        let batch = RecordBatch::try_from_iter([(column, column_array)]).ok()?;
+        let result = self.evaluate(&batch).ok()?;
+        Some(result.is_valid(0).then(|| result.value(0)))
     }
 
     /// Evaluates the filter on every row of `batch` (SQL semantics: null where unknown).

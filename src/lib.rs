@@ -85,35 +85,57 @@
     clippy::future_not_send
 )]
 
-pub mod compact;
-mod engine;
+// The modules in layers, lowest first: a module imports only from modules declared
+// before it (tests/architecture.rs checks it). docs/architecture.md draws the layers.
+
+// Errors, and the metadata keys every file carries: no dependency.
 mod error;
-pub mod filter;
+mod metadata;
+
+// Pure types, no IO: names, partitions, filters, the registry, object keys.
 mod naming;
 pub mod partition;
-mod read;
+
+pub mod filter;
+mod layout;
 pub mod schema;
-mod store;
+
+// The contract: the trait, its options, what flows through it.
+mod engine;
+
+// The store handle the paths below work over.
+mod backend;
+
+// Atomic changes to a table's files, then the read and write paths.
 pub mod txn;
+
+mod read;
 mod write;
 
+// The one engine, composed of the above.
+mod store;
+
+// Compaction, built on the engine.
+pub mod compact;
+
 pub use engine::{
-    DataFile, FileMetadata, PartitionInfo, RecordBatchStream, StorageEngine, StorageEngineExt,
-    TableInfo, WriteReceipt, WrittenFile,
+    Compression, DEFAULT_BATCH_SIZE, DEFAULT_DATA_PAGE_SIZE, DEFAULT_FILE_CONCURRENCY,
+    DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_OPEN_FILES,
+    DEFAULT_MAX_ROW_GROUP_BYTES, DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_TARGET_FILE_SIZE,
+    DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_PART_SIZE, DEFAULT_ZSTD_LEVEL, DataFile,
+    FileMetadata, MIN_UPLOAD_PART_SIZE, PartitionInfo, RecordBatchStream, ScanOptions,
+    StatisticsLevel, StorageEngine, StorageEngineExt, TableInfo, WriteOptions, WriteReceipt,
+    WrittenFile,
 };
 pub use error::{BoxError, Error, Result};
+pub use metadata::{
+    METADATA_PARTITIONING_KEY, METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY,
+    METADATA_VERSION_KEY, METADATA_WRITER_KEY,
+};
 pub use naming::{FileName, PARQUET_EXTENSION, TablePath};
-pub use read::{DEFAULT_BATCH_SIZE, DEFAULT_FILE_CONCURRENCY, ScanOptions};
 pub use store::ObjectStoreEngine;
 #[cfg(feature = "s3")]
 pub use store::S3Builder;
-pub use write::{
-    Compression, DEFAULT_DATA_PAGE_SIZE, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BUFFERED_BYTES,
-    DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_ROW_GROUP_BYTES, DEFAULT_MAX_ROW_GROUP_ROWS,
-    DEFAULT_TARGET_FILE_SIZE, DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_PART_SIZE,
-    DEFAULT_ZSTD_LEVEL, METADATA_PARTITIONING_KEY, METADATA_VERSION_KEY, METADATA_WRITER_KEY,
-    MIN_UPLOAD_PART_SIZE, StatisticsLevel, WriteOptions,
-};
 
 pub mod docs {
     //! Design documents from `docs/`, included here so their examples and links are

@@ -34,6 +34,9 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Partition values by key, outermost first (`None`: null).
+pub(crate) type PartitionValues = Vec<(String, Option<String>)>;
+
 /// Which calendar unit a time-derived partition value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

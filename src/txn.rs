@@ -17,7 +17,7 @@
 //!
 //! Readers list the data files first and `_txn/` after: for each pending record they
 //! drop the removed files and read the added ones from their staged copies (which exist
-//! until the record is gone). [`recover`] finishes every committed change and deletes
+//! until the record is gone). [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover) finishes every committed change and deletes
 //! the staging of every uncommitted one; runs call it before they start.
 
 use std::collections::BTreeSet;
@@ -28,12 +28,11 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
+use crate::backend::Backend;
 use crate::engine::{DataFile, WrittenFile};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::{TablePath, is_hidden};
-use crate::read::listing;
-use crate::store::ObjectStoreEngine;
 
 /// Hidden directory of committed, not yet finished changes.
 pub const TXN_DIR: &str = "_txn";
@@ -115,7 +114,7 @@ impl Change {
     /// them), `removed` data files of the table.
     pub(crate) async fn commit(
         self,
-        engine: &ObjectStoreEngine,
+        backend: &Backend,
         kind: &str,
         written: &[WrittenFile],
         removed: &[DataFile],
@@ -153,7 +152,7 @@ impl Change {
         };
         let location = record_location(&self.table, TXN_DIR, &self.id);
         let body = encode(&record, &location)?;
-        engine
+        backend
             .store()
             .put_opts(
                 &location,
@@ -161,8 +160,8 @@ impl Change {
                 PutOptions::from(PutMode::Create),
             )
             .await
-            .map_err(|e| engine.store_error("commit", &location, e))?;
-        finish(engine, &self.table, &record).await?;
+            .map_err(|e| backend.error("commit", &location, e))?;
+        finish(backend, &self.table, &record).await?;
         Ok(record)
     }
 }
@@ -187,12 +186,8 @@ fn record_location(table: &TablePath, dir: &str, id: &str) -> Path {
 
 /// Publishes a committed change and retires its record. Every step tolerates having
 /// been done already, so a half-finished change can be finished again.
-async fn finish(
-    engine: &ObjectStoreEngine,
-    table: &TablePath,
-    record: &ChangeRecord,
-) -> Result<()> {
-    let store = engine.store();
+async fn finish(backend: &Backend, table: &TablePath, record: &ChangeRecord) -> Result<()> {
+    let store = backend.store();
     let staging = staging(table, &record.id);
     futures::stream::iter(&record.added)
         .map(|file| async {
@@ -205,15 +200,15 @@ async fn finish(
                     .head(&to)
                     .await
                     .map(|_| ())
-                    .map_err(|e| engine.store_error("publish", &to, e)),
-                Err(e) => Err(engine.store_error("publish", &to, e)),
+                    .map_err(|e| backend.error("publish", &to, e)),
+                Err(e) => Err(backend.error("publish", &to, e)),
             }
         })
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<()>>()
         .await?;
     delete_all(
-        engine,
+        backend,
         record
             .removed
             .iter()
@@ -225,23 +220,20 @@ async fn finish(
     store
         .put(&manifest, PutPayload::from(body))
         .await
-        .map_err(|e| engine.store_error("record manifest", &manifest, e))?;
+        .map_err(|e| backend.error("record manifest", &manifest, e))?;
     let txn = record_location(table, TXN_DIR, &record.id);
-    delete_all(engine, [txn]).await?;
-    delete_prefix(engine, &staging.location()).await
+    delete_all(backend, [txn]).await?;
+    delete_prefix(backend, &staging.location()).await
 }
 
 /// Deletes objects; ones already gone are fine.
-async fn delete_all(
-    engine: &ObjectStoreEngine,
-    paths: impl IntoIterator<Item = Path>,
-) -> Result<()> {
-    let store = engine.store();
+async fn delete_all(backend: &Backend, paths: impl IntoIterator<Item = Path>) -> Result<()> {
+    let store = backend.store();
     futures::stream::iter(paths)
         .map(|path| async move {
             match store.delete(&path).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-                Err(e) => Err(engine.store_error("delete", &path, e)),
+                Err(e) => Err(backend.error("delete", &path, e)),
             }
         })
         .buffer_unordered(CONCURRENCY)
@@ -250,42 +242,38 @@ async fn delete_all(
         .map(drop)
 }
 
-async fn delete_prefix(engine: &ObjectStoreEngine, prefix: &Path) -> Result<()> {
-    let paths: Vec<Path> = engine
+async fn delete_prefix(backend: &Backend, prefix: &Path) -> Result<()> {
+    let paths: Vec<Path> = backend
         .store()
         .list(Some(prefix))
         .map_ok(|meta| meta.location)
         .try_collect()
         .await
-        .map_err(|e| engine.store_error("list", prefix, e))?;
-    delete_all(engine, paths).await
+        .map_err(|e| backend.error("list", prefix, e))?;
+    delete_all(backend, paths).await
 }
 
 /// Records under `{table}/{dir}/`, in id order.
-async fn records(
-    engine: &ObjectStoreEngine,
-    table: &TablePath,
-    dir: &str,
-) -> Result<Vec<ChangeRecord>> {
+async fn records(backend: &Backend, table: &TablePath, dir: &str) -> Result<Vec<ChangeRecord>> {
     let prefix = Path::from(format!("{}/{dir}", table.as_str()));
-    let mut locations: Vec<Path> = engine
+    let mut locations: Vec<Path> = backend
         .store()
         .list(Some(&prefix))
         .map_ok(|meta| meta.location)
         .try_collect()
         .await
-        .map_err(|e| engine.store_error("list", &prefix, e))?;
+        .map_err(|e| backend.error("list", &prefix, e))?;
     locations.sort();
     futures::stream::iter(locations)
         .map(|location| async move {
-            let bytes = engine
+            let bytes = backend
                 .store()
                 .get(&location)
                 .await
-                .map_err(|e| engine.store_error("get", &location, e))?
+                .map_err(|e| backend.error("get", &location, e))?
                 .bytes()
                 .await
-                .map_err(|e| engine.store_error("get", &location, e))?;
+                .map_err(|e| backend.error("get", &location, e))?;
             serde_json::from_slice::<ChangeRecord>(&bytes).map_err(|e| Error::Config {
                 message: format!("change record {location} is not readable"),
                 source: Some(Box::new(e)),
@@ -296,7 +284,7 @@ async fn records(
         .await
 }
 
-/// What [`recover`] did.
+/// What [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recovery {
@@ -309,24 +297,24 @@ pub struct Recovery {
 /// Finishes every committed change of `table` and rolls back every uncommitted one (a
 /// run that died before its commit point). Run it when no change is being made to the
 /// table: a change still staging would be rolled back.
-pub async fn recover(engine: &ObjectStoreEngine, table: &TablePath) -> Result<Recovery> {
+pub(crate) async fn recover(backend: &Backend, table: &TablePath) -> Result<Recovery> {
     let mut recovery = Recovery::default();
-    let committed = records(engine, table, TXN_DIR).await?;
+    let committed = records(backend, table, TXN_DIR).await?;
     for record in &committed {
-        finish(engine, table, record).await?;
+        finish(backend, table, record).await?;
         recovery.finished.push(record.id.clone());
     }
     let pending = Path::from(format!("{}/{PENDING_DIR}", table.as_str()));
-    let listing = engine
+    let listing = backend
         .store()
         .list_with_delimiter(Some(&pending))
         .await
-        .map_err(|e| engine.store_error("list", &pending, e))?;
+        .map_err(|e| backend.error("list", &pending, e))?;
     for dir in listing.common_prefixes {
         let Some(id) = dir.filename().map(str::to_string) else {
             continue;
         };
-        delete_prefix(engine, &dir).await?;
+        delete_prefix(backend, &dir).await?;
         recovery.rolled_back.push(id);
     }
     Ok(recovery)
@@ -334,12 +322,12 @@ pub async fn recover(engine: &ObjectStoreEngine, table: &TablePath) -> Result<Re
 
 /// The sources every committed change of `table` consumed, finished or not.
 pub(crate) async fn consumed_sources(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
 ) -> Result<BTreeSet<SourceKey>> {
     let mut consumed = BTreeSet::new();
     for dir in [MANIFEST_DIR, TXN_DIR] {
-        for record in records(engine, table, dir).await? {
+        for record in records(backend, table, dir).await? {
             consumed.extend(record.sources);
         }
     }
@@ -351,12 +339,12 @@ pub(crate) async fn consumed_sources(
 /// remove, with the files they add (read from their staged copies when not listed).
 /// `filter` prunes added files by partition as the listing did.
 pub(crate) async fn apply_pending(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     mut files: Vec<DataFile>,
     filter: Option<&Filter>,
 ) -> Result<Vec<DataFile>> {
-    let pending = records(engine, table, TXN_DIR).await?;
+    let pending = records(backend, table, TXN_DIR).await?;
     if pending.is_empty() {
         return Ok(files);
     }
@@ -375,8 +363,8 @@ pub(crate) async fn apply_pending(
                 continue;
             }
             let partition_values =
-                listing::partition_values(&root, &Path::from(final_path.as_str()));
-            if filter.is_some_and(|f| listing::rules_out(f, &partition_values)) {
+                crate::layout::partition_values(&root, &Path::from(final_path.as_str()));
+            if filter.is_some_and(|f| f.rules_out_partition(&partition_values)) {
                 continue;
             }
             files.push(DataFile {

@@ -817,7 +817,6 @@ async fn killed_at_every_step(backend: &Backend, spill: bool) {
 /// original rows exactly, before and after `recover`, and a later compaction finishes.
 async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Backend) {
     use parquet_storage::compact::compact_in_place;
-    use parquet_storage::txn::recover;
     let appends = |name: String| async move {
         // Six appends of five rows over two partitions: three small files each.
         for append in 0..6i64 {
@@ -867,7 +866,7 @@ async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Bac
             all,
             "killed at step {step}, before recover"
         );
-        recover(&backend.engine, &table(&name)).await.unwrap();
+        backend.engine.recover(&table(&name)).await.unwrap();
         assert_eq!(
             ids(&backend.engine, &name).await,
             all,

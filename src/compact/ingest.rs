@@ -38,13 +38,13 @@ use super::rejects::{Reject, RejectWriter};
 use super::source::{self, SourceFile, SourceSpec};
 use super::spill::{Segment, Spill};
 use super::{Compaction, CompactionSummary, DEFAULT_PARTITION_COLUMNS, SourceReport};
+use crate::engine::WriteOptions;
 use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::TablePath;
 use crate::partition::PartitionField;
 use crate::store::ObjectStoreEngine;
 use crate::txn;
-use crate::write::WriteOptions;
 
 /// Events a file's decoder may run ahead of the consumer.
 const EVENTS_IN_FLIGHT: usize = 2;
@@ -161,8 +161,8 @@ pub(crate) async fn run(
 ) -> Result<CompactionSummary> {
     let started = Instant::now();
     // Finish or roll back what earlier runs left, then skip what they compacted.
-    let recovered = txn::recover(engine, table).await?;
-    let consumed = txn::consumed_sources(engine, table).await?;
+    let recovered = txn::recover(engine.backend(), table).await?;
+    let consumed = txn::consumed_sources(engine.backend(), table).await?;
     let change = txn::Change::begin(table);
     let staging = change.staging();
     let run_id = change.id().to_string();
@@ -360,10 +360,10 @@ pub(crate) async fn run(
     if let Some(path) = rejects_path.as_ref().filter(|_| c.rejects_path.is_none()) {
         let location = object_store::path::Path::from(path.as_str());
         let meta = engine
-            .store()
+            .object_store()
             .head(&location)
             .await
-            .map_err(|e| engine.store_error("head", &location, e))?;
+            .map_err(|e| engine.backend().error("head", &location, e))?;
         staged.push(WrittenFile {
             path: path.clone(),
             rows: rejects_written,
@@ -386,7 +386,7 @@ pub(crate) async fn run(
     let rejects_path = rejects_path.map(|p| published(&p));
     if !sources.is_empty() {
         change
-            .commit(engine, "ingest", &staged, &[], sources)
+            .commit(engine.backend(), "ingest", &staged, &[], sources)
             .await?;
     }
 

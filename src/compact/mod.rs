@@ -66,13 +66,13 @@ pub use rejects::Reject;
 pub use rewrite::{RewriteSummary, compact_in_place};
 pub use source::SourceFile;
 
+use crate::engine::WriteOptions;
 use crate::engine::WrittenFile;
 use crate::error::Result;
 use crate::naming::TablePath;
 use crate::partition::PartitionField;
 use crate::schema::TableSchema;
 use crate::store::ObjectStoreEngine;
-use crate::write::WriteOptions;
 
 /// Default target size of a compacted file: 200 MB.
 pub const DEFAULT_COMPACTION_TARGET_FILE_SIZE: u64 = 200 * 1024 * 1024;
@@ -286,7 +286,7 @@ pub struct CompactionSummary {
     /// size and entity tag): re-running over the same sources adds nothing.
     pub files_skipped: usize,
     /// What the run finished or rolled back of earlier runs that died (see
-    /// [`crate::txn::recover`]).
+    /// [`ObjectStoreEngine::recover`]).
     pub recovered: crate::txn::Recovery,
     /// Files that could not be read to their end (corrupt gzip, failed download).
     pub files_failed: usize,

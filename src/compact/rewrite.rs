@@ -4,15 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::ScanOptions;
+use crate::engine::WriteOptions;
 use crate::engine::{DataFile, StorageEngine};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::partition::{self, PartitionField};
-use crate::read::{self, ScanOptions};
+use crate::read;
 use crate::store::ObjectStoreEngine;
 use crate::txn::{self, Recovery};
-use crate::write::WriteOptions;
 
 /// What an in-place compaction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,15 +41,15 @@ pub struct RewriteSummary {
 /// partition columns; `None`: all) and that has more than one file into files of
 /// `options`' target size, sorted as `options` says. Files are taken whole. Files
 /// appended meanwhile are left alone. One compaction of a table at a time: it first
-/// [recovers](txn::recover) what earlier ones left.
+/// [recovers](ObjectStoreEngine::recover) what earlier ones left.
 pub async fn compact_in_place(
     engine: &ObjectStoreEngine,
     table: &TablePath,
     partitions: Option<&Filter>,
     options: WriteOptions,
 ) -> Result<RewriteSummary> {
-    let recovered = txn::recover(engine, table).await?;
-    let listed = read::listing::list_matching(engine, table, partitions).await?;
+    let recovered = txn::recover(engine.backend(), table).await?;
+    let listed = read::listing::list_matching(engine.backend(), table, partitions).await?;
     let mut by_partition: BTreeMap<Vec<(String, Option<String>)>, Vec<DataFile>> = BTreeMap::new();
     for file in listed {
         by_partition
@@ -71,8 +72,14 @@ pub async fn compact_in_place(
     let files: Vec<DataFile> = by_partition.values().flatten().cloned().collect();
     let change = txn::Change::begin(table);
     let staging = change.staging();
-    let rows =
-        read::scan_listed(engine, table, files.clone(), false, ScanOptions::default()).await?;
+    let rows = read::scan_listed(
+        engine.backend(),
+        table,
+        files.clone(),
+        false,
+        ScanOptions::default(),
+    )
+    .await?;
     let options = options
         .with_partition_by(partition_by)
         .with_stem(table.name())
@@ -96,7 +103,7 @@ pub async fn compact_in_place(
         .iter()
         .find(|f| !dirs.iter().any(|d| f.path.starts_with(d)))
     {
-        let _ = txn::recover(engine, table).await;
+        let _ = txn::recover(engine.backend(), table).await;
         return Err(Error::config(format!(
             "compacting {table}: {} would change its partition; nothing was replaced",
             stray.path
@@ -113,7 +120,13 @@ pub async fn compact_in_place(
         recovered,
     };
     change
-        .commit(engine, "compact", &receipt.files, &files, Vec::new())
+        .commit(
+            engine.backend(),
+            "compact",
+            &receipt.files,
+            &files,
+            Vec::new(),
+        )
         .await?;
     Ok(summary)
 }

@@ -13,9 +13,8 @@ use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
-use crate::error::{Error, Result};
-use crate::store::ObjectStoreEngine;
-use crate::write::unwrap_parquet_error;
+use crate::backend::Backend;
+use crate::error::{Error, Result, unwrap_parquet_error};
 
 /// Bytes fetched from the end of a file in the first request: enough for most footers,
 /// so a footer usually costs one request instead of two.
@@ -26,47 +25,38 @@ const MIN_PARQUET_SIZE: u64 = 12;
 
 /// A parquet error while reading `path`: our own and store errors come back as they
 /// were; anything else means the file is not valid Parquet.
-pub(crate) fn parquet_read_error(
-    engine: &ObjectStoreEngine,
-    path: &str,
-    error: ParquetError,
-) -> Error {
+pub(crate) fn parquet_read_error(backend: &Backend, path: &str, error: ParquetError) -> Error {
     match unwrap_parquet_error(error) {
         Ok(ours) => ours,
         Err(source) => Error::InvalidParquet {
-            backend: engine.backend().to_string(),
+            backend: backend.label().to_string(),
             path: path.to_string(),
             source,
         },
     }
 }
 
-/// The object path of a data file path as listed (already encoded: taken as is).
-pub(crate) fn location(path: &str) -> Result<Path> {
-    Path::parse(path).map_err(|e| Error::config(format!("invalid object path {path:?}: {e}")))
-}
-
 /// Reads one file of known size through the object store: the Parquet reader asks for
 /// byte ranges and this fetches them, several at once where the reader allows.
 pub(crate) struct FileReader {
-    engine: ObjectStoreEngine,
+    backend: Backend,
     store: Arc<dyn ObjectStore>,
     location: Path,
     size: u64,
 }
 
 impl FileReader {
-    pub(crate) fn new(engine: &ObjectStoreEngine, location: Path, size: u64) -> Self {
+    pub(crate) fn new(backend: &Backend, location: Path, size: u64) -> Self {
         FileReader {
-            engine: engine.clone(),
-            store: Arc::clone(engine.store()),
+            backend: backend.clone(),
+            store: Arc::clone(backend.store()),
             location,
             size,
         }
     }
 
     fn fail(&self, e: object_store::Error) -> ParquetError {
-        ParquetError::External(Box::new(self.engine.store_error("get", &self.location, e)))
+        ParquetError::External(Box::new(self.backend.error("get", &self.location, e)))
     }
 
     /// Reads and decodes the footer.
@@ -74,7 +64,7 @@ impl FileReader {
         let path = self.location.to_string();
         if self.size < MIN_PARQUET_SIZE {
             return Err(Error::InvalidParquet {
-                backend: self.engine.backend().to_string(),
+                backend: self.backend.label().to_string(),
                 path,
                 source: ParquetError::General(format!(
                     "the file is {} bytes; a Parquet file has at least {MIN_PARQUET_SIZE}",
@@ -89,10 +79,10 @@ impl FileReader {
             PageIndexPolicy::Skip
         };
         let options = ArrowReaderOptions::new().with_page_index_policy(policy);
-        let engine = self.engine.clone();
+        let backend = self.backend.clone();
         ArrowReaderMetadata::load_async(self, options)
             .await
-            .map_err(|e| parquet_read_error(&engine, &path, e))
+            .map_err(|e| parquet_read_error(&backend, &path, e))
     }
 }
 

@@ -21,144 +21,33 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use futures::{StreamExt, TryStreamExt};
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
 
+pub(crate) use crate::layout::location;
 use file::FileReader;
-pub(crate) use file::location;
 pub(crate) use listing::list_files;
 use open::{OpenFile, ScanContext, Target, open_file};
 
-use crate::engine::{DataFile, FileMetadata, PartitionInfo, RecordBatchStream, TableInfo};
+use crate::backend::Backend;
+use crate::engine::{
+    DataFile, FileMetadata, PartitionInfo, RecordBatchStream, ScanOptions, TableInfo,
+};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::metadata::{METADATA_PARTITIONING_KEY, decode_partitioning};
 use crate::naming::TablePath;
 use crate::partition;
 use crate::schema::TableSchema;
-use crate::store::ObjectStoreEngine;
-
-/// Default rows per batch a scan yields.
-pub const DEFAULT_BATCH_SIZE: usize = 8192;
-/// Default number of files a scan opens ahead of the one it decodes.
-pub const DEFAULT_FILE_CONCURRENCY: usize = 4;
-
-/// What a scan reads. `Default` reads every column of every row.
-///
-/// ```
-/// use parquet_storage::ScanOptions;
-/// use parquet_storage::filter::col;
-///
-/// let options = ScanOptions::default()
-///     .with_projection(["battery_id", "voltage"])
-///     .with_filter(col("voltage").lt(13.0))
-///     .with_limit(100);
-/// assert_eq!(options.projection(), Some(&["battery_id".to_string(), "voltage".to_string()][..]));
-/// ```
-#[derive(Debug, Clone)]
-pub struct ScanOptions {
-    projection: Option<Vec<String>>,
-    batch_size: usize,
-    file_concurrency: usize,
-    schema: Option<Arc<TableSchema>>,
-    filter: Option<Filter>,
-    limit: Option<usize>,
-}
-
-impl Default for ScanOptions {
-    fn default() -> Self {
-        ScanOptions {
-            projection: None,
-            batch_size: DEFAULT_BATCH_SIZE,
-            file_concurrency: DEFAULT_FILE_CONCURRENCY,
-            schema: None,
-            filter: None,
-            limit: None,
-        }
-    }
-}
-
-impl ScanOptions {
-    /// Reads only these columns, in this order; partition columns may be among them.
-    /// Only the pages of the columns read are fetched.
-    pub fn with_projection<I, S>(mut self, columns: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.projection = Some(columns.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Rows per batch (default [`DEFAULT_BATCH_SIZE`]).
-    pub fn with_batch_size(mut self, rows: usize) -> Self {
-        self.batch_size = rows;
-        self
-    }
-
-    /// Files opened ahead of the one being decoded (default
-    /// [`DEFAULT_FILE_CONCURRENCY`]).
-    pub fn with_file_concurrency(mut self, files: usize) -> Self {
-        self.file_concurrency = files;
-        self
-    }
-
-    /// Reads the table as registry schema `schema`: files written before a nullable
-    /// column was added read it as nulls, narrower types are widened, and a real
-    /// conflict is an [`Error::SchemaConflict`] naming the file and the column.
-    pub fn with_schema(mut self, schema: Arc<TableSchema>) -> Self {
-        self.schema = Some(schema);
-        self
-    }
-
-    /// Returns only the rows `filter` keeps; see [`crate::filter`].
-    pub fn with_filter(mut self, filter: Filter) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    /// Stops after this many rows.
-    pub fn with_limit(mut self, rows: usize) -> Self {
-        self.limit = Some(rows);
-        self
-    }
-
-    /// The projected columns, if any.
-    pub fn projection(&self) -> Option<&[String]> {
-        self.projection.as_deref()
-    }
-
-    /// The filter, if any.
-    pub fn filter(&self) -> Option<&Filter> {
-        self.filter.as_ref()
-    }
-
-    fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 || self.file_concurrency == 0 {
-            return Err(Error::config(
-                "ScanOptions: batch_size and file_concurrency must be positive",
-            ));
-        }
-        if let Some(columns) = &self.projection {
-            for (i, c) in columns.iter().enumerate() {
-                if columns[..i].contains(c) {
-                    return Err(Error::config(format!(
-                        "ScanOptions: column {c:?} is projected twice"
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Reads a file's footer.
-pub(crate) async fn file_metadata(engine: &ObjectStoreEngine, path: &str) -> Result<FileMetadata> {
+pub(crate) async fn file_metadata(backend: &Backend, path: &str) -> Result<FileMetadata> {
     use object_store::ObjectStoreExt;
     let location = location(path)?;
-    let size = engine
+    let size = backend
         .store()
         .head(&location)
         .await
-        .map_err(|e| engine.store_error("head", &location, e))?
+        .map_err(|e| backend.error("head", &location, e))?
         .size;
-    let meta = FileReader::new(engine, location, size).load(false).await?;
+    let meta = FileReader::new(backend, location, size).load(false).await?;
     Ok(summarise(path, size, &meta))
 }
 
@@ -183,17 +72,17 @@ fn summarise(path: &str, size: u64, meta: &ArrowReaderMetadata) -> FileMetadata 
 
 /// Partitions, files, rows and bytes, from listings and footers (read concurrently).
 pub(crate) async fn table_info(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     filter: Option<&Filter>,
 ) -> Result<TableInfo> {
-    let files = list_matching(engine, table, filter).await?;
+    let files = list_matching(backend, table, filter).await?;
     let targets: Vec<(String, u64)> = files.iter().map(|f| (f.path.clone(), f.size)).collect();
     let rows: Vec<u64> = futures::stream::iter(targets)
         .map(|(path, size)| {
-            let engine = engine.clone();
+            let backend = backend.clone();
             async move {
-                let meta = FileReader::new(&engine, location(&path)?, size)
+                let meta = FileReader::new(&backend, location(&path)?, size)
                     .load(false)
                     .await?;
                 Ok::<_, Error>(
@@ -223,11 +112,11 @@ pub(crate) async fn table_info(
 
 /// The table's data files a filter may match (all of them without one).
 pub(crate) async fn list_matching(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     filter: Option<&Filter>,
 ) -> Result<Vec<DataFile>> {
-    listing::list_matching(engine, table, filter).await
+    listing::list_matching(backend, table, filter).await
 }
 
 /// Streams the table's files one after another (in path order), each decoded with the
@@ -238,24 +127,24 @@ pub(crate) async fn list_matching(
 /// is the first file's, and every other file must match it. Partition columns follow,
 /// typed.
 pub(crate) async fn scan(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     options: ScanOptions,
 ) -> Result<RecordBatchStream> {
     options.validate()?;
-    let mut files = list_matching(engine, table, options.filter.as_ref()).await?;
+    let mut files = list_matching(backend, table, options.filter.as_ref()).await?;
     let filtered_out = files.is_empty() && options.filter.is_some();
     if filtered_out {
         // The filter ruled out every partition: the schema still comes from a file.
-        files = list_files(engine, table).await?;
+        files = list_files(backend, table).await?;
     }
-    scan_listed(engine, table, files, filtered_out, options).await
+    scan_listed(backend, table, files, filtered_out, options).await
 }
 
 /// Scans exactly `files` of `table` (as listed; `filtered_out`: the filter ruled every
 /// one of them out, and they only give the schema).
 pub(crate) async fn scan_listed(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     files: Vec<DataFile>,
     filtered_out: bool,
@@ -264,7 +153,7 @@ pub(crate) async fn scan_listed(
     options.validate()?;
     let Some(first) = files.first().cloned() else {
         return Err(Error::TableNotFound {
-            backend: engine.backend().to_string(),
+            backend: backend.label().to_string(),
             table: table.to_string(),
         });
     };
@@ -275,9 +164,9 @@ pub(crate) async fn scan_listed(
         let targets: Vec<(String, u64)> = files.iter().map(|f| (f.path.clone(), f.size)).collect();
         futures::stream::iter(targets)
             .map(|(path, size)| {
-                let engine = engine.clone();
+                let backend = backend.clone();
                 async move {
-                    FileReader::new(&engine, location(&path)?, size)
+                    FileReader::new(&backend, location(&path)?, size)
                         .load(uses_filter)
                         .await
                 }
@@ -287,7 +176,7 @@ pub(crate) async fn scan_listed(
             .await?
     } else {
         vec![
-            FileReader::new(engine, location(&first.path)?, first.size)
+            FileReader::new(backend, location(&first.path)?, first.size)
                 .load(uses_filter)
                 .await?,
         ]
@@ -308,7 +197,7 @@ pub(crate) async fn scan_listed(
                 needed.extend(options.filter.iter().flat_map(Filter::columns));
                 needed
             });
-            let merged = merge_schemas(engine, table, &files, &footers, needed.as_deref())?;
+            let merged = merge_schemas(backend, table, &files, &footers, needed.as_deref())?;
             (merged, first.path.clone())
         }
     };
@@ -324,7 +213,7 @@ pub(crate) async fn scan_listed(
         Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()))
     };
     let output = project(&full, options.projection(), |c| Error::ColumnNotFound {
-        backend: engine.backend().to_string(),
+        backend: backend.label().to_string(),
         table: table.to_string(),
         column: c.to_string(),
         path: origin.clone(),
@@ -333,7 +222,7 @@ pub(crate) async fn scan_listed(
         for column in filter.columns() {
             if full.field_with_name(column).is_err() {
                 return Err(Error::ColumnNotFound {
-                    backend: engine.backend().to_string(),
+                    backend: backend.label().to_string(),
                     table: table.to_string(),
                     column: column.to_string(),
                     path: origin.clone(),
@@ -346,7 +235,7 @@ pub(crate) async fn scan_listed(
     }
 
     let context = Arc::new(ScanContext {
-        engine: engine.clone(),
+        backend: backend.clone(),
         table: table.clone(),
         target: Target {
             output: Arc::clone(&output),
@@ -392,7 +281,7 @@ const FOOTER_CONCURRENCY: usize = 16;
 /// some file lacks is nullable (that file reads it as nulls). Two files that disagree on
 /// the type of a column the scan needs are an [`Error::SchemaConflict`] naming both.
 fn merge_schemas(
-    engine: &ObjectStoreEngine,
+    backend: &Backend,
     table: &TablePath,
     files: &[DataFile],
     footers: &[ArrowReaderMetadata],
@@ -417,7 +306,7 @@ fn merge_schemas(
                     let wanted = needed.is_none_or(|n| n.contains(&field.name().as_str()));
                     if !agree && wanted {
                         return Err(Error::SchemaConflict {
-                            backend: engine.backend().to_string(),
+                            backend: backend.label().to_string(),
                             table: table.to_string(),
                             first_path: files[owner[j]].path.clone(),
                             path: files[i].path.clone(),
@@ -470,21 +359,6 @@ fn limit_rows(
         .try_filter(|b| futures::future::ready(b.num_rows() > 0))
 }
 
-/// The partition column types a writer records.
-const RECORDABLE_TYPES: [DataType; 11] = [
-    DataType::Date32,
-    DataType::Boolean,
-    DataType::Utf8,
-    DataType::Int8,
-    DataType::Int16,
-    DataType::Int32,
-    DataType::Int64,
-    DataType::UInt8,
-    DataType::UInt16,
-    DataType::UInt32,
-    DataType::UInt64,
-];
-
 /// The partition columns of the listed files, in directory order, with their types:
 /// the registry schema's, else the types the writer recorded, else inferred from the
 /// values (integers, dates, text). A column the files themselves hold is not repeated.
@@ -502,24 +376,16 @@ fn partition_columns(
             }
         }
     }
-    let recorded: Vec<(String, String)> = first
+    let recorded: Vec<(String, DataType)> = first
         .metadata()
         .file_metadata()
         .key_value_metadata()
         .into_iter()
         .flatten()
-        .find(|kv| kv.key == crate::write::METADATA_PARTITIONING_KEY)
+        .find(|kv| kv.key == METADATA_PARTITIONING_KEY)
         .and_then(|kv| kv.value.as_deref())
-        .and_then(|text| serde_json::from_str::<Vec<serde_json::Value>>(text).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|v| {
-            Some((
-                v.get("name")?.as_str()?.to_string(),
-                v.get("type")?.as_str()?.to_string(),
-            ))
-        })
-        .collect();
+        .map(decode_partitioning)
+        .unwrap_or_default();
     names
         .into_iter()
         .map(|name| {
@@ -529,12 +395,9 @@ fn partition_columns(
                     .ok()
                     .map(|f| f.data_type().clone())
             });
-            let from_writer = recorded.iter().find(|(n, _)| n == name).and_then(|(_, t)| {
-                RECORDABLE_TYPES
-                    .iter()
-                    .find(|d| d.to_string() == *t)
-                    .cloned()
-            });
+            let from_writer = (recorded.iter())
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.clone());
             let ty = from_registry.or(from_writer).unwrap_or_else(|| {
                 let values = files
                     .iter()

@@ -11,14 +11,16 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, RowFilter};
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
-use super::file::{FileReader, location, parquet_read_error};
-use super::{ScanOptions, listing, prune, widens};
+use super::file::{FileReader, parquet_read_error};
+use super::{prune, widens};
+use crate::backend::Backend;
 use crate::engine::DataFile;
+use crate::engine::ScanOptions;
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::layout::location;
 use crate::naming::TablePath;
 use crate::partition;
-use crate::store::ObjectStoreEngine;
 
 /// What every file of a scan is read into.
 pub(super) struct Target {
@@ -35,7 +37,7 @@ pub(super) struct Target {
 }
 
 pub(super) struct ScanContext {
-    pub(super) engine: ObjectStoreEngine,
+    pub(super) backend: Backend,
     pub(super) table: TablePath,
     pub(super) options: ScanOptions,
     pub(super) target: Target,
@@ -93,7 +95,7 @@ impl OpenFile {
                     let path = task_path;
                     while let Some(batch) = stream.next().await {
                         let batch = batch
-                            .map_err(|e| parquet_read_error(&context.engine, &path, e))
+                            .map_err(|e| parquet_read_error(&context.backend, &path, e))
                             .and_then(|batch| adapt(&context, &path, &sources, batch));
                         let failed = batch.is_err();
                         if tx.send(batch).await.is_err() || failed {
@@ -179,7 +181,7 @@ pub(super) async fn open_file(
     preloaded: Option<ArrowReaderMetadata>,
 ) -> Result<Option<OpenFile>> {
     let ScanContext {
-        engine,
+        backend,
         table,
         options,
         target,
@@ -189,18 +191,18 @@ pub(super) async fn open_file(
     let filter = options
         .filter
         .as_ref()
-        .map(|f| f.bind(&|leaf| listing::decide_on_partition(leaf, &file.partition_values)));
+        .map(|f| f.bind(&|leaf| leaf.decide_on_partition(&file.partition_values)));
     if filter.as_ref().is_some_and(Filter::keeps_nothing) {
         return Ok(None);
     }
-    let mut reader = FileReader::new(engine, location(&file.path)?, file.size);
+    let mut reader = FileReader::new(backend, location(&file.path)?, file.size);
     let meta = match preloaded {
         Some(meta) => meta,
         None => reader.load(filter.is_some()).await?,
     };
     let file_schema = Arc::clone(meta.schema());
     let conflict = |detail: String| Error::SchemaConflict {
-        backend: engine.backend().to_string(),
+        backend: backend.label().to_string(),
         table: table.to_string(),
         first_path: target.origin.clone(),
         path: file.path.clone(),
@@ -260,7 +262,7 @@ pub(super) async fn open_file(
             }
             Err(_) => {
                 return Err(Error::ColumnNotFound {
-                    backend: engine.backend().to_string(),
+                    backend: backend.label().to_string(),
                     table: table.to_string(),
                     column: field.name().clone(),
                     path: file.path.clone(),
@@ -328,7 +330,7 @@ pub(super) async fn open_file(
         ));
         let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_schema(hint);
         ArrowReaderMetadata::try_new(Arc::clone(meta.metadata()), options)
-            .map_err(|e| parquet_read_error(engine, &file.path, e))?
+            .map_err(|e| parquet_read_error(backend, &file.path, e))?
     };
     let sources = plan
         .into_iter()
@@ -396,7 +398,7 @@ pub(super) async fn open_file(
         // The first part reuses the builder that read the bloom filters.
         let mut part = match first.take() {
             Some(builder) => builder,
-            None => part_builder(FileReader::new(engine, location(&file.path)?, file.size)),
+            None => part_builder(FileReader::new(backend, location(&file.path)?, file.size)),
         };
         part = part.with_row_groups(groups[range.clone()].to_vec());
         if let Some(selectors) = &page_selection {
@@ -415,7 +417,7 @@ pub(super) async fn open_file(
         }
         streams.push(
             part.build()
-                .map_err(|e| parquet_read_error(engine, &file.path, e))?,
+                .map_err(|e| parquet_read_error(backend, &file.path, e))?,
         );
     }
     Ok(Some(OpenFile {

@@ -15,47 +15,7 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, IntervalUnit, Schema, TimeUnit};
 
 use super::{PgType, TableSchema};
-use crate::error::{Error, Result};
-
-/// Why a column could not be coerced: the first value that would change, and how many
-/// would.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CoercionFailure {
-    /// The table.
-    pub table: String,
-    /// The column.
-    pub column: String,
-    /// The batch's type.
-    pub from: String,
-    /// The schema's type.
-    pub to: String,
-    /// The first row that fails (0-based).
-    pub first_row: u64,
-    /// That row's value.
-    pub value: String,
-    /// How many rows fail.
-    pub bad_rows: u64,
-    /// Why it fails.
-    pub reason: &'static str,
-}
-
-impl std::fmt::Display for CoercionFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "table {}: column {:?}: cannot convert {} to {}: value {:?} at row {} {} ({} bad rows)",
-            self.table,
-            self.column,
-            self.from,
-            self.to,
-            self.value,
-            self.first_row,
-            self.reason,
-            self.bad_rows
-        )
-    }
-}
+use crate::error::{CoercionFailure, Error, Result};
 
 /// One failed conversion: where, and how often.
 struct Failure {

@@ -38,17 +38,14 @@ use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
 
-pub use coerce::CoercionFailure;
+pub use crate::error::{CoercionFailure, Problem, ProblemKind, ValidationReport};
 pub use pg_type::{PgType, UNCONSTRAINED_NUMERIC, interval_type};
-pub use validate::{Problem, ProblemKind, UnexpectedColumns, ValidationReport};
+pub use validate::UnexpectedColumns;
 
 use crate::error::{Error, Result};
 use pg_type::TypeMapping;
 
-/// Key of the key-value metadata entry that names the registry schema of a file.
-pub const METADATA_SCHEMA_KEY: &str = "parquet_storage.schema";
-/// Key of the key-value metadata entry that holds the schema's version.
-pub const METADATA_SCHEMA_VERSION_KEY: &str = "parquet_storage.schema_version";
+pub use crate::metadata::{METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY};
 
 /// One column as declared.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::{Coordinate, PgType, TableSchema};
 use crate::error::{Error, Result};
+use crate::error::{Problem, ProblemKind, ValidationReport};
 
 /// What validation does with a column the schema does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,113 +25,6 @@ pub enum UnexpectedColumns {
     Drop,
     /// Keep it, after the schema's columns.
     Keep,
-}
-
-/// The kind of a validation [`Problem`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ProblemKind {
-    /// The schema has the column, the batch does not.
-    MissingColumn,
-    /// The batch has a column the schema does not (policy: reject).
-    UnexpectedColumn,
-    /// The column has another Arrow type.
-    WrongType,
-    /// Nulls in a `NOT NULL` column.
-    NullInNonNullable,
-    /// `uuid` text that is not canonical lower-case hyphenated.
-    MalformedUuid,
-    /// `json`/`jsonb` text that does not parse.
-    MalformedJson,
-    /// A latitude outside -90..=90.
-    LatitudeOutOfRange,
-    /// A longitude outside -180..=180.
-    LongitudeOutOfRange,
-    /// Text longer than `varchar(n)`/`char(n)` allows.
-    TooLong,
-    /// A decimal with more digits than the column's precision.
-    NumericOverflow,
-}
-
-impl ProblemKind {
-    fn describe(self) -> &'static str {
-        match self {
-            ProblemKind::MissingColumn => "missing column",
-            ProblemKind::UnexpectedColumn => "unexpected column",
-            ProblemKind::WrongType => "wrong type",
-            ProblemKind::NullInNonNullable => "null in a NOT NULL column",
-            ProblemKind::MalformedUuid => "malformed UUID",
-            ProblemKind::MalformedJson => "malformed JSON",
-            ProblemKind::LatitudeOutOfRange => "latitude out of range",
-            ProblemKind::LongitudeOutOfRange => "longitude out of range",
-            ProblemKind::TooLong => "text too long",
-            ProblemKind::NumericOverflow => "number too large for its precision",
-        }
-    }
-}
-
-/// One thing wrong with a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Problem {
-    /// The column, as named in the batch or the schema.
-    pub column: String,
-    /// What is wrong.
-    pub kind: ProblemKind,
-    /// What the schema expects.
-    pub expected: String,
-    /// What the batch has (for value checks: the first bad value).
-    pub found: String,
-    /// For value checks: the first offending row (0-based, counted over the whole write).
-    pub first_row: Option<u64>,
-    /// For value checks: how many rows are bad.
-    pub bad_rows: u64,
-}
-
-/// Everything wrong with a batch, for one table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ValidationReport {
-    /// The table.
-    pub table: String,
-    /// The schema version validated against.
-    pub version: u32,
-    /// The problems, in column order.
-    pub problems: Vec<Problem>,
-}
-
-impl ValidationReport {
-    /// Whether nothing is wrong.
-    pub fn is_ok(&self) -> bool {
-        self.problems.is_empty()
-    }
-}
-
-impl fmt::Display for ValidationReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "table {} (schema version {}): {} problem{}",
-            self.table,
-            self.version,
-            self.problems.len(),
-            if self.problems.len() == 1 { "" } else { "s" }
-        )?;
-        for p in &self.problems {
-            write!(
-                f,
-                "\n  column {:?}: {}: expected {}, found {}",
-                p.column,
-                p.kind.describe(),
-                p.expected,
-                p.found
-            )?;
-            if let Some(row) = p.first_row {
-                write!(f, " (first at row {row}, {} bad rows)", p.bad_rows)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Counts bad values: the first bad row, its rendering, and how many.

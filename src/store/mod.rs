@@ -19,14 +19,17 @@ use object_store::ObjectStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Builder;
 
+use crate::backend::Backend;
 use crate::engine::{
-    DataFile, FileMetadata, RecordBatchStream, StorageEngine, TableInfo, WriteReceipt,
+    DataFile, FileMetadata, RecordBatchStream, ScanOptions, StorageEngine, TableInfo, WriteOptions,
+    WriteReceipt,
 };
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
-use crate::read::{self, ScanOptions};
-use crate::write::{self, WriteOptions};
+use crate::read;
+use crate::txn::{self, Recovery};
+use crate::write;
 
 /// The [`StorageEngine`] over any [`ObjectStore`].
 ///
@@ -42,9 +45,7 @@ use crate::write::{self, WriteOptions};
 /// ```
 #[derive(Clone)]
 pub struct ObjectStoreEngine {
-    store: Arc<dyn ObjectStore>,
-    backend: Arc<str>,
-    bucket: Option<Arc<str>>,
+    backend: Backend,
 }
 
 impl ObjectStoreEngine {
@@ -55,9 +56,7 @@ impl ObjectStoreEngine {
     /// `RenameTargetMode::Create`; the stores this crate builds all do.
     pub fn new(store: Arc<dyn ObjectStore>, label: impl Into<String>) -> Self {
         ObjectStoreEngine {
-            store,
-            backend: label.into().into(),
-            bucket: None,
+            backend: Backend::new(store, label),
         }
     }
 
@@ -103,92 +102,33 @@ impl ObjectStoreEngine {
 
     /// The object store underneath, for callers that add their own wrappers.
     pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
+        self.backend.store()
     }
 
     /// Remembers the S3 bucket, so "no such bucket" errors can name it.
     #[cfg(feature = "s3")]
     pub(crate) fn with_bucket(mut self, bucket: &str) -> Self {
-        self.bucket = Some(bucket.into());
+        self.backend = self.backend.with_bucket(bucket);
         self
     }
 
-    /// Turns a store error into ours, naming the backend, the operation and the path.
-    pub(crate) fn store_error(
-        &self,
-        operation: &'static str,
-        path: &object_store::path::Path,
-        source: object_store::Error,
-    ) -> Error {
-        let backend = self.backend.to_string();
-        let path = path.to_string();
-        let source = Box::new(source);
-        // S3 reports some conditions only in the body of a generic HTTP error, which
-        // object_store keeps as text; the S3 error codes are stable, so look for them.
-        let text = format!("{source:?}");
-        if text.contains("<Code>NoSuchBucket</Code>") {
-            let bucket = self.bucket.as_deref().unwrap_or_default().to_string();
-            return Error::BucketNotFound {
-                backend,
-                bucket,
-                source,
-            };
-        }
-        const DENIED: [&str; 7] = [
-            "<Code>SignatureDoesNotMatch</Code>",
-            "<Code>InvalidAccessKeyId</Code>",
-            "<Code>AccessDenied</Code>",
-            "<Code>ExpiredToken</Code>",
-            "<Code>InvalidToken</Code>",
-            "status: 401,",
-            "status: 403,",
-        ];
-        if DENIED.iter().any(|code| text.contains(code)) {
-            return Error::AccessDenied {
-                backend,
-                path,
-                source,
-            };
-        }
-        match *source {
-            object_store::Error::NotFound { .. } => Error::NotFound {
-                backend,
-                path,
-                source,
-            },
-            object_store::Error::AlreadyExists { .. }
-            | object_store::Error::Precondition { .. } => Error::AlreadyExists {
-                backend,
-                path,
-                source,
-            },
-            object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. } => Error::AccessDenied {
-                backend,
-                path,
-                source,
-            },
-            _ => Error::Store {
-                backend,
-                operation,
-                path,
-                source,
-            },
-        }
-    }
-
-    pub(crate) fn store(&self) -> &Arc<dyn ObjectStore> {
-        &self.store
-    }
-
-    pub(crate) fn backend(&self) -> &str {
+    /// What the read and write paths work over.
+    pub(crate) fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    /// Finishes every committed change of `table` and rolls back every uncommitted one
+    /// (a compaction that died before its commit point); see [`crate::txn`]. Run it
+    /// when no change is being made to the table: a change still staging would be
+    /// rolled back.
+    pub async fn recover(&self, table: &TablePath) -> Result<Recovery> {
+        txn::recover(&self.backend, table).await
     }
 }
 
 impl fmt::Display for ObjectStoreEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.backend)
+        f.write_str(self.backend.label())
     }
 }
 
@@ -196,7 +136,6 @@ impl fmt::Debug for ObjectStoreEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectStoreEngine")
             .field("backend", &self.backend)
-            .field("store", &self.store)
             .finish()
     }
 }
@@ -209,22 +148,22 @@ impl StorageEngine for ObjectStoreEngine {
         input: RecordBatchStream,
         options: WriteOptions,
     ) -> Result<WriteReceipt> {
-        write::write_stream(self, table, input, options).await
+        write::write_stream(&self.backend, table, input, options).await
     }
 
     async fn scan(&self, table: &TablePath, options: ScanOptions) -> Result<RecordBatchStream> {
-        read::scan(self, table, options).await
+        read::scan(&self.backend, table, options).await
     }
 
     async fn list_files(&self, table: &TablePath) -> Result<Vec<DataFile>> {
-        read::list_files(self, table).await
+        read::list_files(&self.backend, table).await
     }
 
     async fn file_metadata(&self, path: &str) -> Result<FileMetadata> {
-        read::file_metadata(self, path).await
+        read::file_metadata(&self.backend, path).await
     }
 
     async fn table_info(&self, table: &TablePath, filter: Option<&Filter>) -> Result<TableInfo> {
-        read::table_info(self, table, filter).await
+        read::table_info(&self.backend, table, filter).await
     }
 }

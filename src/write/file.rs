@@ -12,11 +12,11 @@ use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
 use super::encode::Encoder;
-use super::unwrap_parquet_error;
 use super::upload::{Mode, UploadSink};
+use crate::backend::Backend;
 use crate::engine::WrittenFile;
+use crate::error::unwrap_parquet_error;
 use crate::error::{Error, Result};
-use crate::store::ObjectStoreEngine;
 
 /// What [`FileWriter::write_sorted_row_groups`] does with rows short of a whole row group.
 #[derive(Clone, Copy)]
@@ -29,7 +29,7 @@ enum Remainder {
 
 /// Settings every file of one write shares.
 pub(crate) struct FileSettings {
-    pub(crate) engine: ObjectStoreEngine,
+    pub(crate) backend: Backend,
     pub(crate) table: String,
     pub(crate) schema: SchemaRef,
     pub(crate) properties: WriterProperties,
@@ -60,7 +60,7 @@ impl FileWriter {
     pub(crate) fn new(settings: &FileSettings, path: Path, staging: Path) -> Result<Self> {
         let held = Arc::new(AtomicUsize::new(0));
         let sink = UploadSink::new(
-            &settings.engine,
+            &settings.backend,
             path.clone(),
             staging,
             settings.mode,
@@ -336,7 +336,7 @@ fn runs(rows: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
 
 fn encode_error(settings: &FileSettings, path: &Path, source: ParquetError) -> Error {
     unwrap_parquet_error(source).unwrap_or_else(|source| Error::Encode {
-        backend: settings.engine.backend().to_string(),
+        backend: settings.backend.label().to_string(),
         table: settings.table.clone(),
         path: path.to_string(),
         source,

@@ -9,8 +9,8 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use rustc_hash::FxHashMap;
 
-use super::WriteOptions;
 use super::file::{FileSettings, FileWriter};
+use crate::engine::WriteOptions;
 use crate::engine::{WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::{FileName, TablePath};
@@ -295,7 +295,7 @@ impl<'a> TableWriter<'a> {
         for (_, writer) in self.open.drain() {
             writer.abort().await;
         }
-        let store = self.settings.engine.store();
+        let store = self.settings.backend.store();
         for file in &self.written {
             if let Ok(path) = Path::parse(&file.path) {
                 let _ = store.delete(&path).await;

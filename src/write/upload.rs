@@ -15,7 +15,7 @@ use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
 use tokio::task::JoinSet;
 
-use crate::store::ObjectStoreEngine;
+use crate::backend::Backend;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Mode {
@@ -37,7 +37,7 @@ enum State {
 /// The byte sink under the encoder (`encode.rs`): one `PUT` for small files, a staged multipart
 /// upload and a create-only rename for large ones.
 pub(crate) struct UploadSink {
-    engine: ObjectStoreEngine,
+    backend: Backend,
     target: Path,
     staging: Path,
     mode: Mode,
@@ -54,7 +54,7 @@ pub(crate) struct UploadSink {
 impl UploadSink {
     /// A sink for `target`, staging a large file at `staging`.
     pub(crate) fn new(
-        engine: &ObjectStoreEngine,
+        backend: &Backend,
         target: Path,
         staging: Path,
         mode: Mode,
@@ -63,7 +63,7 @@ impl UploadSink {
         held: Arc<AtomicUsize>,
     ) -> Self {
         UploadSink {
-            engine: engine.clone(),
+            backend: backend.clone(),
             target,
             staging,
             mode,
@@ -89,11 +89,11 @@ impl UploadSink {
     }
 
     fn store(&self) -> &Arc<dyn ObjectStore> {
-        self.engine.store()
+        self.backend.store()
     }
 
     fn fail(&self, operation: &'static str, path: &Path, e: object_store::Error) -> ParquetError {
-        ParquetError::External(Box::new(self.engine.store_error(operation, path, e)))
+        ParquetError::External(Box::new(self.backend.error(operation, path, e)))
     }
 
     async fn push_part_bytes(&mut self, bytes: Bytes) -> parquet::errors::Result<()> {

@@ -1,4 +1,17 @@
-//! The contract services program against: [`StorageEngine`], and what flows through it.
+//! The contract services program against: [`StorageEngine`], its option types, and what
+//! flows through it. The bottom of the engine's layers: the read and write paths
+//! implement it, and it knows neither.
+
+mod scan_options;
+mod write_options;
+
+pub use scan_options::{DEFAULT_BATCH_SIZE, DEFAULT_FILE_CONCURRENCY, ScanOptions};
+pub use write_options::{
+    Compression, DEFAULT_DATA_PAGE_SIZE, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BUFFERED_BYTES,
+    DEFAULT_MAX_OPEN_FILES, DEFAULT_MAX_ROW_GROUP_BYTES, DEFAULT_MAX_ROW_GROUP_ROWS,
+    DEFAULT_TARGET_FILE_SIZE, DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_UPLOAD_PART_SIZE,
+    DEFAULT_ZSTD_LEVEL, MIN_UPLOAD_PART_SIZE, StatisticsLevel, WriteOptions,
+};
 
 use std::fmt;
 use std::pin::Pin;
@@ -14,8 +27,6 @@ use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::naming::TablePath;
-use crate::read::ScanOptions;
-use crate::write::WriteOptions;
 
 /// Stores Arrow record batches as immutable Parquet files under table paths.
 ///

@@ -7,6 +7,10 @@
 
 use std::error::Error as StdError;
 
+mod report;
+
+pub use report::{CoercionFailure, Problem, ProblemKind, ValidationReport};
+
 /// A boxed error from a lower layer, kept as the `source` of our variants.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -213,12 +217,12 @@ pub enum Error {
     #[error("{report}")]
     Validation {
         /// Every problem found, each with column, expectation, finding and rows.
-        report: Box<crate::schema::ValidationReport>,
+        report: Box<ValidationReport>,
     },
 
     /// A value cannot be converted to the schema's type without changing it.
     #[error("{0}")]
-    Coercion(Box<crate::schema::CoercionFailure>),
+    Coercion(Box<CoercionFailure>),
 
     /// No schema of that name (and version) is registered.
     #[error("no registered schema {name:?}{}", version.map(|v| format!(" version {v}")).unwrap_or_default())]
@@ -294,5 +298,21 @@ impl Error {
             self,
             Error::NotFound { .. } | Error::TableNotFound { .. } | Error::BucketNotFound { .. }
         )
+    }
+}
+
+/// Recovers our own error when it travelled through parquet as `External` (the store
+/// and the sink under parquet's reader and writer return ours); anything else is
+/// parquet's own.
+pub(crate) fn unwrap_parquet_error(
+    error: parquet::errors::ParquetError,
+) -> std::result::Result<Error, parquet::errors::ParquetError> {
+    use parquet::errors::ParquetError;
+    match error {
+        ParquetError::External(boxed) => match boxed.downcast::<Error>() {
+            Ok(ours) => Ok(*ours),
+            Err(other) => Err(ParquetError::External(other)),
+        },
+        other => Err(other),
     }
 }
