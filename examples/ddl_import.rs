@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
              # A released version is never edited: change the DDL, re-import, bump the version.\n\n",
             table.name
         );
-        std::fs::write(&path, header + &table.to_toml())?;
+        std::fs::write(&path, header + &table.to_toml()?)?;
         println!("{}: {} columns", path.display(), table.columns.len());
     }
     println!("{} tables from {sql}", tables.len());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
-use crate::error::Error;
+use crate::error::{Error, http_status};
 
 /// An object store and how to name it. Cheap to clone: everything is shared.
 #[derive(Clone)]
@@ -44,6 +44,12 @@ impl Backend {
     }
 
     /// Turns a store error into ours, naming the backend, the operation and the path.
+    ///
+    /// object_store types the conditions it knows (not found, exists, precondition,
+    /// permission, authentication); those decide. It does not type the status of some
+    /// S3 requests (listings, multipart steps, copies), nor tell a missing bucket from
+    /// a missing key: for those the HTTP status and S3's error code are read from the
+    /// response it keeps.
     pub(crate) fn error(
         &self,
         operation: &'static str,
@@ -52,48 +58,46 @@ impl Backend {
     ) -> Error {
         let backend = self.label.to_string();
         let path = path.to_string();
+        let untyped_status = match &source {
+            object_store::Error::Generic { .. } => http_status(&source),
+            _ => None,
+        };
+        let missing_bucket = matches!(
+            source,
+            object_store::Error::NotFound { .. } | object_store::Error::Generic { .. }
+        ) && source.to_string().contains("<Code>NoSuchBucket</Code>");
         let source = Box::new(source);
-        // S3 reports some conditions only in the body of a generic HTTP error, which
-        // object_store keeps as text; the S3 error codes are stable, so look for them.
-        let text = format!("{source:?}");
-        if text.contains("<Code>NoSuchBucket</Code>") {
-            let bucket = self.bucket.as_deref().unwrap_or_default().to_string();
+        // A store built elsewhere (`ObjectStoreEngine::new`) has no bucket to name: its
+        // missing bucket is reported as the path not found.
+        if let (true, Some(bucket)) = (missing_bucket, &self.bucket) {
             return Error::BucketNotFound {
                 backend,
-                bucket,
+                bucket: bucket.to_string(),
                 source,
             };
         }
-        const DENIED: [&str; 7] = [
-            "<Code>SignatureDoesNotMatch</Code>",
-            "<Code>InvalidAccessKeyId</Code>",
-            "<Code>AccessDenied</Code>",
-            "<Code>ExpiredToken</Code>",
-            "<Code>InvalidToken</Code>",
-            "status: 401,",
-            "status: 403,",
-        ];
-        if DENIED.iter().any(|code| text.contains(code)) {
-            return Error::AccessDenied {
-                backend,
-                path,
-                source,
-            };
-        }
-        match *source {
-            object_store::Error::NotFound { .. } => Error::NotFound {
+        match (&*source, untyped_status) {
+            (object_store::Error::NotFound { .. }, _) | (_, Some(404)) => Error::NotFound {
                 backend,
                 path,
                 source,
             },
-            object_store::Error::AlreadyExists { .. }
-            | object_store::Error::Precondition { .. } => Error::AlreadyExists {
+            (
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+                _,
+            )
+            | (_, Some(409 | 412)) => Error::AlreadyExists {
                 backend,
                 path,
                 source,
             },
-            object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. } => Error::AccessDenied {
+            (
+                object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. },
+                _,
+            )
+            | (_, Some(401 | 403)) => Error::AccessDenied {
                 backend,
                 path,
                 source,

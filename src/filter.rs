@@ -472,10 +472,9 @@ impl Filter {
     pub(crate) fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray> {
         let rows = batch.num_rows();
         let column = |name: &str| -> Result<ArrayRef> {
-            batch
-                .column_by_name(name)
-                .cloned()
-                .ok_or_else(|| Error::config(format!("filter column {name:?} is not in the data")))
+            batch.column_by_name(name).cloned().ok_or_else(|| {
+                Error::internal(format!("filter column {name:?} is not in the batch"))
+            })
         };
         let arrow = |source| Error::Arrow {
             table: String::new(),

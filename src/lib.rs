@@ -127,7 +127,7 @@ pub use engine::{
     StatisticsLevel, StorageEngine, StorageEngineExt, TableInfo, WriteOptions, WriteReceipt,
     WrittenFile,
 };
-pub use error::{BoxError, Error, Result};
+pub use error::{BoxError, Error, ErrorKind, Result};
 pub use metadata::{
     METADATA_PARTITIONING_KEY, METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY,
     METADATA_VERSION_KEY, METADATA_WRITER_KEY,

@@ -204,13 +204,13 @@ impl FromStr for FileName {
             .ok_or_else(|| bad("does not end in .parquet"))?;
         // The stem may itself contain '_', so split the three fixed fields off the right.
         let mut parts = base.rsplitn(4, '_');
-        let (uuid, time, date, stem) =
+        let (uuid_text, time, date, stem) =
             match (parts.next(), parts.next(), parts.next(), parts.next()) {
                 (Some(u), Some(t), Some(d), Some(s)) => (u, t, d, s),
                 _ => return Err(bad("expected {stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet")),
             };
-        let uuid = Uuid::try_parse(uuid).map_err(|_| bad("the last field is not a UUID"))?;
-        if uuid.hyphenated().to_string() != base.rsplit('_').next().unwrap_or_default() {
+        let uuid = Uuid::try_parse(uuid_text).map_err(|_| bad("the last field is not a UUID"))?;
+        if uuid.hyphenated().to_string() != uuid_text {
             return Err(bad("the UUID is not in lower-case hyphenated form"));
         }
         if date.len() != 8 || time.len() != 6 {

@@ -82,20 +82,17 @@ impl Zone {
             .map_err(|_| Error::config(format!("unknown time zone {text:?}")))
     }
 
-    /// Offset in seconds at UTC second `utc`.
-    fn offset_at(&self, utc: i64) -> i64 {
+    /// Offset in seconds at UTC second `utc`; `None` for an instant outside the
+    /// calendar's range (about ±262,000 years), which has no offset in a named zone.
+    fn offset_at(&self, utc: i64) -> Option<i64> {
         match self {
-            Zone::Utc => 0,
-            Zone::Fixed(offset) => i64::from(offset.local_minus_utc()),
-            Zone::Named(tz) => chrono::DateTime::from_timestamp(utc, 0)
-                .map(|t| {
-                    i64::from(
-                        tz.offset_from_utc_datetime(&t.naive_utc())
-                            .fix()
-                            .local_minus_utc(),
-                    )
-                })
-                .unwrap_or_default(),
+            Zone::Utc => Some(0),
+            Zone::Fixed(offset) => Some(i64::from(offset.local_minus_utc())),
+            Zone::Named(tz) => {
+                let instant = chrono::DateTime::from_timestamp(utc, 0)?;
+                let offset = tz.offset_from_utc_datetime(&instant.naive_utc()).fix();
+                Some(i64::from(offset.local_minus_utc()))
+            }
         }
     }
 }
@@ -268,10 +265,7 @@ pub(crate) fn partition_dir(
                 field.name(),
                 value
                     .as_deref()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(40)
-                    .collect::<String>(),
+                    .map_or(NULL_PARTITION.to_string(), |v| v.chars().take(40).collect()),
                 segment.len()
             )));
         }
@@ -390,7 +384,7 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
             // Code the (few) dictionary values once, then map each row's key: no
             // string is hashed or copied per row.
             let dictionary = array.as_any_dictionary_opt().ok_or_else(|| {
-                Error::config(format!("partition column {name:?}: not a dictionary"))
+                Error::internal(format!("partition column {name:?}: not a dictionary"))
             })?;
             let of_value = column_codes(name, dictionary.values())?;
             let value_code: Vec<Option<u32>> = of_value
@@ -432,12 +426,18 @@ fn column_codes(name: &str, array: &ArrayRef) -> Result<KeyCodes> {
                     .map(|d| d.map(i64::from)),
                 len,
             );
-            let values = distinct.into_iter().map(|d| d.map(format_day)).collect();
+            let values = (distinct.into_iter())
+                .map(|d| {
+                    d.map(|d| Ok(calendar_day(name, d)?.format("%Y-%m-%d").to_string()))
+                        .transpose()
+                })
+                .collect::<Result<_>>()?;
             Ok(KeyCodes { codes, values })
         }
         t if t.is_integer() => {
-            let ints = arrow_cast::cast(array, &DataType::Int64)
-                .map_err(|e| Error::config(e.to_string()))?;
+            let ints = arrow_cast::cast(array, &DataType::Int64).map_err(|e| {
+                Error::internal(format!("partition {name:?}: reading keys as Int64: {e}"))
+            })?;
             let (codes, distinct) = assign_ints(ints.as_primitive::<Int64Type>().iter(), len);
             Ok(KeyCodes {
                 codes,
@@ -461,10 +461,17 @@ pub(crate) fn nanos_per(unit: TimeUnit) -> i64 {
     }
 }
 
-fn format_day(days: i64) -> String {
-    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days + 719_163).unwrap_or(i32::MAX))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| format!("day {days}"))
+/// The date `days` after 1970-01-01, or an error naming partition `name` when it is
+/// outside the calendar (about ±262,000 years; Date32 reaches further).
+fn calendar_day(name: &str, days: i64) -> Result<NaiveDate> {
+    i32::try_from(days + 719_163)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .ok_or_else(|| {
+            Error::config(format!(
+                "partition {name:?}: {days} days after 1970-01-01 is outside the calendar"
+            ))
+        })
 }
 
 /// Codes for a calendar unit of a timestamp or date column.
@@ -472,8 +479,9 @@ fn time_codes(name: &str, array: &ArrayRef, part: TimePart, zone: &Zone) -> Resu
     let seconds: Vec<Option<i64>> = match array.data_type() {
         DataType::Timestamp(unit, _) => {
             let per_second = 1_000_000_000 / nanos_per(*unit);
-            let raw = arrow_cast::cast(array, &DataType::Int64)
-                .map_err(|e| Error::config(e.to_string()))?;
+            let raw = arrow_cast::cast(array, &DataType::Int64).map_err(|e| {
+                Error::internal(format!("partition {name:?}: reading keys as Int64: {e}"))
+            })?;
             raw.as_primitive::<Int64Type>()
                 .iter()
                 .map(|v| v.map(|v| v.div_euclid(per_second)))
@@ -494,19 +502,30 @@ fn time_codes(name: &str, array: &ArrayRef, part: TimePart, zone: &Zone) -> Resu
     // once per UTC hour (rows mostly come in time order, so the last hour is cached).
     let mut last_hour: Option<(i64, i64)> = None;
     let mut offsets: FxHashMap<i64, i64> = FxHashMap::default();
-    let mut local_offset = |s: i64| match zone {
-        Zone::Named(_) => {
-            let hour = s.div_euclid(3600);
-            match last_hour {
-                Some((h, offset)) if h == hour => offset,
-                _ => {
-                    let offset = *offsets.entry(hour).or_insert_with(|| zone.offset_at(s));
-                    last_hour = Some((hour, offset));
-                    offset
-                }
-            }
+    let offset_at = |s: i64| {
+        zone.offset_at(s).ok_or_else(|| {
+            Error::config(format!(
+                "partition {name:?}: time zone {zone:?} has no offset at {s} seconds after \
+                 1970-01-01T00:00:00Z, which is outside the calendar"
+            ))
+        })
+    };
+    let mut local_offset = |s: i64| -> Result<i64> {
+        let Zone::Named(_) = zone else {
+            return offset_at(s);
+        };
+        let hour = s.div_euclid(3600);
+        if let Some((h, offset)) = last_hour
+            && h == hour
+        {
+            return Ok(offset);
         }
-        _ => zone.offset_at(s),
+        let offset = match offsets.get(&hour) {
+            Some(&offset) => offset,
+            None => *offsets.entry(hour).or_insert(offset_at(s)?),
+        };
+        last_hour = Some((hour, offset));
+        Ok(offset)
     };
     let bucket_seconds = if part == TimePart::Hour {
         3_600
@@ -515,28 +534,30 @@ fn time_codes(name: &str, array: &ArrayRef, part: TimePart, zone: &Zone) -> Resu
     };
     let buckets: Vec<Option<i64>> = seconds
         .into_iter()
-        .map(|s| s.map(|s| (s + local_offset(s)).div_euclid(bucket_seconds)))
-        .collect();
+        .map(|s| {
+            s.map(|s| Ok((s + local_offset(s)?).div_euclid(bucket_seconds)))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
     let (codes, distinct) = assign_ints(buckets.iter().copied(), array.len());
     let formatted: Vec<Option<String>> = distinct
         .into_iter()
         .map(|bucket| {
-            bucket.map(|b| {
-                let days = if part == TimePart::Hour {
-                    b.div_euclid(24)
-                } else {
-                    b
-                };
-                let day = format_day(days);
-                match part {
-                    TimePart::Day => day,
-                    TimePart::Hour => format!("{day}T{:02}", b.rem_euclid(24)),
-                    TimePart::Month => day[..7].to_string(),
-                    TimePart::Year => day[..4].to_string(),
-                }
-            })
+            let Some(b) = bucket else { return Ok(None) };
+            let days = if part == TimePart::Hour {
+                b.div_euclid(24)
+            } else {
+                b
+            };
+            let day = calendar_day(name, days)?;
+            Ok(Some(match part {
+                TimePart::Day => day.format("%Y-%m-%d").to_string(),
+                TimePart::Hour => format!("{}T{:02}", day.format("%Y-%m-%d"), b.rem_euclid(24)),
+                TimePart::Month => day.format("%Y-%m").to_string(),
+                TimePart::Year => day.format("%Y").to_string(),
+            }))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     // Months and years: several day buckets share one value; merge their codes.
     let (remap, values) = {
         let (remap, distinct) = assign(
@@ -629,15 +650,16 @@ pub(crate) fn split(batch: &RecordBatch, fields: &[PartitionField]) -> Result<Ve
         } else {
             assign(combined.map(Some), rows)
         };
+        // Every combined code is a value (`Some`): nulls of a key have a code of their own.
         group_values = distinct
             .into_iter()
             .map(|id| {
-                let id = id.unwrap_or_default();
+                let id = id.ok_or_else(|| Error::internal("a combined partition code was null"))?;
                 let mut path = group_values[(id / width) as usize].clone();
                 path.push((id % width) as u32);
-                path
+                Ok(path)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         groups = codes;
     }
     if fields.is_empty() {
@@ -895,6 +917,46 @@ mod tests {
         let month = split(&batch, &[PartitionField::month("m", "ts")]).unwrap();
         assert_eq!(month[0].values[0].as_deref(), Some("2024-11"));
         assert_eq!(month[0].batch.num_columns(), 2, "the source column stays");
+    }
+
+    /// Instants and dates outside the calendar are errors naming the partition (and the
+    /// zone), never a value made up for them.
+    #[test]
+    fn instants_outside_the_calendar_are_errors() {
+        let seconds = RecordBatch::try_from_iter([(
+            "ts",
+            Arc::new(arrow_array::TimestampSecondArray::from(vec![
+                0,
+                i64::MAX / 2,
+            ])) as ArrayRef,
+        )])
+        .unwrap();
+        let zone = Zone::parse("Europe/London").unwrap();
+        let err = split(&seconds, &[PartitionField::day("d", "ts").in_zone(zone)]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("\"d\"") && text.contains("London"), "{text}");
+        assert!(text.contains(&(i64::MAX / 2).to_string()), "{text}");
+        let err = split(&seconds, &[PartitionField::year("y", "ts")]).unwrap_err();
+        assert!(err.to_string().contains("outside the calendar"), "{err}");
+        let dates = RecordBatch::try_from_iter([(
+            "day",
+            Arc::new(arrow_array::Date32Array::from(vec![i32::MAX])) as ArrayRef,
+        )])
+        .unwrap();
+        let err = split(&dates, &[PartitionField::column("day")]).unwrap_err();
+        assert!(err.to_string().contains("outside the calendar"), "{err}");
+        // Years of five digits keep all of them.
+        let far = RecordBatch::try_from_iter([(
+            "ts",
+            Arc::new(arrow_array::TimestampSecondArray::from(vec![
+                253_402_300_800,
+            ])) as ArrayRef,
+        )])
+        .unwrap();
+        let year = split(&far, &[PartitionField::year("y", "ts")]).unwrap();
+        let month = split(&far, &[PartitionField::month("m", "ts")]).unwrap();
+        assert_eq!(year[0].values[0].as_deref(), Some("+10000"));
+        assert_eq!(month[0].values[0].as_deref(), Some("+10000-01"));
     }
 
     #[test]

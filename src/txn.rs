@@ -126,7 +126,7 @@ impl Change {
             .iter()
             .map(|f| {
                 let path = f.path.strip_prefix(&staging).ok_or_else(|| {
-                    Error::config(format!("{} was not written under {staging}", f.path))
+                    Error::internal(format!("{} was not written under {staging}", f.path))
                 })?;
                 Ok(AddedFile {
                     path: path.to_string(),
@@ -140,7 +140,7 @@ impl Change {
                 f.path
                     .strip_prefix(&table)
                     .map(str::to_string)
-                    .ok_or_else(|| Error::config(format!("{} is not in {table}", f.path)))
+                    .ok_or_else(|| Error::internal(format!("{} is not in {table}", f.path)))
             })
             .collect::<Result<Vec<_>>>()?;
         let record = ChangeRecord {
@@ -174,10 +174,7 @@ fn staging(table: &TablePath, id: &str) -> TablePath {
 fn encode(record: &ChangeRecord, location: &Path) -> Result<Bytes> {
     serde_json::to_vec_pretty(record)
         .map(Bytes::from)
-        .map_err(|e| Error::Config {
-            message: format!("encoding change record {location}"),
-            source: Some(Box::new(e)),
-        })
+        .map_err(|e| Error::internal(format!("encoding change record {location}: {e}")))
 }
 
 fn record_location(table: &TablePath, dir: &str, id: &str) -> Path {
@@ -274,9 +271,10 @@ async fn records(backend: &Backend, table: &TablePath, dir: &str) -> Result<Vec<
                 .bytes()
                 .await
                 .map_err(|e| backend.error("get", &location, e))?;
-            serde_json::from_slice::<ChangeRecord>(&bytes).map_err(|e| Error::Config {
-                message: format!("change record {location} is not readable"),
-                source: Some(Box::new(e)),
+            serde_json::from_slice::<ChangeRecord>(&bytes).map_err(|e| Error::InvalidRecord {
+                backend: backend.label().to_string(),
+                path: location.to_string(),
+                source: Box::new(e),
             })
         })
         .buffered(CONCURRENCY)

@@ -45,7 +45,7 @@ fn every_schema_file_loads_and_round_trips() {
     for schema in builtin.tables() {
         let def = schema.def();
         assert_eq!(
-            &TableDef::from_toml(&def.to_toml(), "round trip").unwrap(),
+            &TableDef::from_toml(&def.to_toml().unwrap(), "round trip").unwrap(),
             def
         );
         assert_eq!(from_dir.get(&def.name).unwrap().def(), def);

@@ -166,8 +166,11 @@ impl Column {
                 v.pop();
             }
             Data::Text { offsets, bytes } => {
+                // Offsets are one more than the values (the first is 0), so the last
+                // value starts at the offset before the last one.
+                let start = offsets[offsets.len() - 2];
                 offsets.pop();
-                bytes.truncate(offsets.last().copied().unwrap_or_default() as usize);
+                bytes.truncate(start as usize);
             }
         }
     }
@@ -551,7 +554,7 @@ pub(super) fn retype(array: &ArrayRef, column: &Column) -> Result<ArrayRef> {
         | (DataType::Boolean, DataType::Utf8) => {
             arrow_cast::cast(array, target).map_err(|e| column.arrow_error(e))
         }
-        (from, to) => Err(Error::config(format!(
+        (from, to) => Err(Error::internal(format!(
             "column {:?}: a raw batch typed {from} cannot become {to}",
             column.name
         ))),

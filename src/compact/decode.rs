@@ -329,7 +329,7 @@ impl Decoder {
                 }
                 Kind::Bool | Kind::Int { .. } | Kind::Float => {}
                 _ => {
-                    return Err(Error::config(format!(
+                    return Err(Error::internal(format!(
                         "column {:?}: raw decoding covers inferred types only, not {}",
                         column.name, column.target
                     )));

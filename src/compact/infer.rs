@@ -124,7 +124,7 @@ impl Inferred {
     /// Merges `other` in, its new keys after ours.
     pub(crate) fn merge(&mut self, other: &Inferred) {
         for (name, ty) in other.types() {
-            let i = self.columns.index(name).unwrap_or_default();
+            let i = self.columns.add(name);
             widen_logged(&mut self.types, &mut self.widened, i, ty);
         }
         self.widened.clear();

@@ -210,10 +210,7 @@ pub(crate) async fn run(
         (None, Some(dir)) => {
             let dir = dir.clone();
             let made = tokio::task::spawn_blocking(move || Spill::new(&dir)).await;
-            Some(made.map_err(|join| Error::Config {
-                message: "creating the spill directory failed".into(),
-                source: Some(Box::new(join)),
-            })??)
+            Some(made.map_err(|join| Error::task_failed("creating the spill directory", join))??)
         }
         _ => None,
     };
@@ -333,16 +330,15 @@ pub(crate) async fn run(
     if fed.is_err() {
         // Makes the write fail, which removes what it already wrote.
         let _ = tx
-            .send(Err(Error::config("the compaction's input failed")))
+            .send(Err(Error::internal(
+                "the compaction's input failed (the run returns that error)",
+            )))
             .await;
     }
     drop(tx);
     let written = match write.await {
         Ok(written) => written,
-        Err(join) => Err(Error::Config {
-            message: "the compaction's write task failed".into(),
-            source: Some(Box::new(join)),
-        }),
+        Err(join) => Err(Error::task_failed("writing the compaction's output", join)),
     };
     let receipt = match (fed, written) {
         (Ok(()), Ok(receipt)) => receipt,
@@ -507,7 +503,8 @@ async fn infer(
     all
 }
 
-/// Types of one file's lines; stops quietly where the file cannot be read further.
+/// Types of one file's lines, its lines and its text bytes; stops quietly where the file
+/// cannot be read further (the decode pass reports it).
 fn infer_file(raw: source::ChannelReader) -> (Inferred, u64, u64) {
     let mut types = Inferred::default();
     let mut rows = 0;
@@ -518,7 +515,11 @@ fn infer_file(raw: source::ChannelReader) -> (Inferred, u64, u64) {
         }
         true
     });
-    (types, rows, read.unwrap_or_default())
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(failure) => failure.bytes,
+    };
+    (types, rows, bytes)
 }
 
 /// Decodes every file, `concurrency` at once, and hands their events on in path order.
@@ -566,7 +567,7 @@ async fn feed(
                         segments.push((index, segment));
                     }
                     (Event::Batch(_) | Event::Spilled(_), _) => {
-                        return Err(Error::config("a decoder sent rows of the wrong kind"));
+                        return Err(Error::internal("a decoder sent rows of the wrong kind"));
                     }
                     (Event::Rejects(list), _) => rejects.write(&list).await?,
                     (Event::Done(done), _) => outcome = Some(*done),
@@ -639,10 +640,7 @@ async fn write_spilled(
     let mut at = 0;
     while let Some(typed_segment) = typing.next().await {
         let (batch, file_rejects, values_rejected) =
-            typed_segment.map_err(|join| Error::Config {
-                message: "typing spilled rows failed".into(),
-                source: Some(Box::new(join)),
-            })??;
+            typed_segment.map_err(|join| Error::task_failed("typing spilled rows", join))??;
         rejects.write(&file_rejects).await?;
         totals.add_rejected_values(&columns, &values_rejected);
         let p = &mut reporter.progress;
@@ -778,7 +776,13 @@ fn decode_file(
     let counts = decoder.counts().clone();
     let (bytes_json, error) = match read {
         Ok(bytes) => (bytes, assembly),
-        Err((line, e)) => (0, Some(format!("unreadable from line {line} on: {e}"))),
+        Err(failure) => (
+            failure.bytes,
+            Some(format!(
+                "unreadable from line {} on: {}",
+                failure.line, failure.error
+            )),
+        ),
     };
     let empty = error.is_none() && counts.rows_in == 0;
     let file_reject = match (&error, empty) {

@@ -113,11 +113,13 @@ impl KeyPattern {
         bytes[..len].copy_from_slice(text.as_bytes());
         let mut mask_bytes = [0u8; 32];
         mask_bytes[..len].fill(0xFF);
-        // Within the 32 bytes: always a word.
-        let word = |b: &[u8], k: usize| word_at(b, 8 * k).unwrap_or_default();
+        let words = |b: &[u8; 32]| {
+            let (chunks, _) = b.as_chunks::<8>();
+            [0, 1, 2, 3].map(|k| u64::from_le_bytes(chunks[k]))
+        };
         Some(KeyPattern {
-            words: [0, 1, 2, 3].map(|k| word(&bytes, k)),
-            masks: [0, 1, 2, 3].map(|k| word(&mask_bytes, k)),
+            words: words(&bytes),
+            masks: words(&mask_bytes),
         })
     }
 
@@ -177,6 +179,15 @@ impl Columns {
     /// The names so far, by index.
     pub(crate) fn names(&self) -> &[String] {
         &self.lookup.names
+    }
+
+    /// The column of `key`, added after the others if it is new: how key sets of
+    /// several files are merged.
+    pub(crate) fn add(&mut self, key: &str) -> usize {
+        match self.lookup.find(key) {
+            Some(i) => i,
+            None => self.lookup.push(key),
+        }
     }
 
     /// The column of `key`, or `None` to ignore the field.
@@ -340,14 +351,16 @@ pub(crate) struct RawValue<'a> {
 }
 
 impl<'a> RawValue<'a> {
-    /// The text. Values start and end at ASCII bytes, so the slice is always there.
+    /// The text. The scanner found the value between two ASCII bytes of the line, so
+    /// the range lies on character boundaries.
     pub(crate) fn text(self) -> &'a str {
-        self.line.get(self.start..self.end).unwrap_or_default()
+        &self.line[self.start..self.end]
     }
 
-    /// The text between the quotes of a string value ([`Scalar::PlainString`]).
+    /// The text between the quotes of a string value ([`Scalar::PlainString`]), which
+    /// has both quotes.
     pub(crate) fn string_content(self) -> &'a str {
-        (self.line.get(self.start + 1..self.end.saturating_sub(1))).unwrap_or_default()
+        &self.line[self.start + 1..self.end - 1]
     }
 }
 
@@ -355,18 +368,9 @@ impl<'a> RawValue<'a> {
 /// bytes at a time, since a call to `memcmp` per key costs more than the comparison.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let words = a8.by_ref().zip(b8.by_ref()).all(|(x, y)| {
-        u64::from_ne_bytes(x.try_into().unwrap_or_default())
-            == u64::from_ne_bytes(y.try_into().unwrap_or_default())
-    });
-    words
-        && a8.remainder().len() == b8.remainder().len()
-        && a8
-            .remainder()
-            .iter()
-            .zip(b8.remainder())
-            .all(|(x, y)| x == y)
+    let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let words = (a8.iter().zip(b8)).all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y));
+    words && a8.len() == b8.len() && a_rest == b_rest
 }
 
 /// The text of an escaped key.

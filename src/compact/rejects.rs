@@ -103,10 +103,8 @@ impl RejectWriter {
                 run_id: &self.run_id,
                 reject,
             };
-            serde_json::to_writer(&mut self.buffer, &record).map_err(|e| Error::Config {
-                message: "serialising a reject record".into(),
-                source: Some(Box::new(e)),
-            })?;
+            serde_json::to_writer(&mut self.buffer, &record)
+                .map_err(|e| Error::internal(format!("serialising a reject record: {e}")))?;
             self.buffer.push(b'\n');
         }
         let writer = self

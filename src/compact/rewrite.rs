@@ -104,7 +104,7 @@ pub async fn compact_in_place(
         .find(|f| !dirs.iter().any(|d| f.path.starts_with(d)))
     {
         let _ = txn::recover(engine.backend(), table).await;
-        return Err(Error::config(format!(
+        return Err(Error::internal(format!(
             "compacting {table}: {} would change its partition; nothing was replaced",
             stray.path
         )));

@@ -196,7 +196,7 @@ pub(crate) struct ChannelReader {
 pub(crate) fn read_lines(
     mut raw: ChannelReader,
     mut each: impl FnMut(u64, &[u8]) -> bool,
-) -> std::result::Result<u64, (u64, io::Error)> {
+) -> std::result::Result<u64, ReadFailure> {
     if raw.whole {
         match raw.rx.blocking_recv() {
             Some(Ok(object)) => {
@@ -211,12 +211,31 @@ pub(crate) fn read_lines(
                 }
                 raw.current = object;
             }
-            Some(Err(e)) => return Err((1, e)),
+            Some(Err(error)) => {
+                return Err(ReadFailure {
+                    line: 1,
+                    bytes: 0,
+                    error,
+                });
+            }
             None => return Ok(0),
         }
     }
-    let mut text = json_text(raw).map_err(|e| (1, e))?;
+    let mut text = json_text(raw).map_err(|error| ReadFailure {
+        line: 1,
+        bytes: 0,
+        error,
+    })?;
     for_each_line(&mut text, each)
+}
+
+/// Where reading an object stopped: the line being read (1-based), the text bytes read
+/// before it, and why.
+#[derive(Debug)]
+pub(crate) struct ReadFailure {
+    pub(crate) line: u64,
+    pub(crate) bytes: u64,
+    pub(crate) error: io::Error,
 }
 
 /// [`for_each_line`] over text in memory.
@@ -292,13 +311,13 @@ pub(crate) fn json_text<'a>(
 
 /// Calls `each` with every line of `text` (1-based number, bytes without the `\n` or
 /// `\r\n`), the last one also when it has no newline, until `each` returns `false`.
-/// Returns the bytes read; an IO
-/// error (a corrupt gzip stream, a failed download) stops it and is returned with the
-/// number of the line that was being read.
+/// Returns the bytes read; an IO error (a corrupt gzip stream, a failed download) stops
+/// it and is returned with the number of the line that was being read and the bytes
+/// read before it.
 pub(crate) fn for_each_line(
     text: &mut dyn Read,
     mut each: impl FnMut(u64, &[u8]) -> bool,
-) -> std::result::Result<u64, (u64, io::Error)> {
+) -> std::result::Result<u64, ReadFailure> {
     let mut buf = vec![0u8; LINE_BUFFER];
     let mut filled = 0usize;
     let mut line = 0u64;
@@ -310,7 +329,13 @@ pub(crate) fn for_each_line(
         let n = match text.read(&mut buf[filled..]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err((line + 1, e)),
+            Err(error) => {
+                return Err(ReadFailure {
+                    line: line + 1,
+                    bytes: total,
+                    error,
+                });
+            }
         };
         total += n as u64;
         if n == 0 {
@@ -398,7 +423,7 @@ mod tests {
                 got.push((n, l.to_vec()));
                 true
             });
-            (got, read.map_err(|(line, _)| line))
+            (got, read.map_err(|failure| failure.line))
         })
         .await
         .unwrap()

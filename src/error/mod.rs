@@ -270,6 +270,28 @@ pub enum Error {
         message: String,
     },
 
+    /// One of this crate's own records in the store (a change record, a lease) cannot be
+    /// read: it was damaged or written by something else.
+    #[error("{backend}: {path} is not a readable record of parquet-storage")]
+    InvalidRecord {
+        /// The backend, as a URL.
+        backend: String,
+        /// Path of the record inside the backend.
+        path: String,
+        /// What the decoder said.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A broken invariant inside this crate: a bug, never the caller's doing.
+    #[error(
+        "internal error in parquet-storage (a bug; please report it with this message): {message}"
+    )]
+    Internal {
+        /// What went wrong, and where.
+        message: String,
+    },
+
     /// An Arrow compute or construction step failed.
     #[error("table {table}: {context}")]
     Arrow {
@@ -283,7 +305,83 @@ pub enum Error {
     },
 }
 
+/// What kind of failure an [`Error`] is: what a caller can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file, table, bucket or schema is not there.
+    NotFound,
+    /// A create-only write found its target already there.
+    AlreadyExists,
+    /// The backend refused the credentials or the permission.
+    PermissionDenied,
+    /// The caller's input or configuration is not acceptable: options, paths, URLs,
+    /// batches that do not fit their schema, schema definitions, DDL.
+    InvalidInput,
+    /// Stored data is not what it must be: unreadable Parquet, files that disagree,
+    /// values that cannot be converted.
+    InvalidData,
+    /// The backend failed in a way that may pass: a timeout, a dropped connection, a
+    /// server error or throttling (after the store's own retries).
+    Unavailable,
+    /// Another failure of the backend or of local files.
+    Io,
+    /// A bug in this crate.
+    Internal,
+}
+
 impl Error {
+    /// The kind of failure, for a caller deciding what to do next.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound { .. }
+            | Error::TableNotFound { .. }
+            | Error::BucketNotFound { .. }
+            | Error::UnknownSchema { .. } => ErrorKind::NotFound,
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::AccessDenied { .. } => ErrorKind::PermissionDenied,
+            Error::Store { source, .. } if is_transient(source) => ErrorKind::Unavailable,
+            Error::Store { .. } | Error::Spill { .. } => ErrorKind::Io,
+            Error::InvalidParquet { .. }
+            | Error::InvalidRecord { .. }
+            | Error::Encode { .. }
+            | Error::SchemaConflict { .. }
+            | Error::Coercion(_)
+            | Error::Arrow { .. } => ErrorKind::InvalidData,
+            Error::ColumnNotFound { .. }
+            | Error::BatchSchemaMismatch { .. }
+            | Error::InvalidTablePath { .. }
+            | Error::InvalidFileName { .. }
+            | Error::InvalidUrl { .. }
+            | Error::Config { .. }
+            | Error::Validation { .. }
+            | Error::InvalidSchema { .. }
+            | Error::SchemaFile { .. }
+            | Error::InvalidPgType { .. }
+            | Error::Ddl { .. } => ErrorKind::InvalidInput,
+            Error::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying the same operation again may succeed: the backend was
+    /// [unavailable](ErrorKind::Unavailable). Every write of this crate is all or
+    /// nothing, so a failed one can be retried as it was.
+    pub fn is_retryable(&self) -> bool {
+        self.kind() == ErrorKind::Unavailable
+    }
+
+    /// A broken invariant of this crate.
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+        }
+    }
+
+    /// A task of this crate that panicked or was cancelled while `what`.
+    pub(crate) fn task_failed(what: &str, join: tokio::task::JoinError) -> Self {
+        Error::internal(format!("{what}: the task stopped: {join}"))
+    }
+
     /// A configuration error without a lower-level cause.
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::Config {
@@ -315,4 +413,50 @@ pub(crate) fn unwrap_parquet_error(
         },
         other => Err(other),
     }
+}
+
+/// The HTTP status of a failed request, as object_store reports it in the text of an
+/// error it does not type: `… status code: 503 Service Unavailable: …`.
+pub(crate) fn http_status(error: &object_store::Error) -> Option<u16> {
+    let text = error.to_string();
+    let (_, rest) = text.split_once("status code: ")?;
+    rest.get(..3)?.parse().ok()
+}
+
+/// Whether a store failure may pass: the connection failed, timed out or was cut, or
+/// the server answered with an error of its own (5xx) or asked to slow down (429).
+fn is_transient(error: &object_store::Error) -> bool {
+    if matches!(http_status(error), Some(429 | 500..=599)) {
+        return true;
+    }
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(e) = cause {
+        #[cfg(feature = "s3")]
+        if let Some(http) = e.downcast_ref::<object_store::client::HttpError>() {
+            use object_store::client::HttpErrorKind;
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect
+                    | HttpErrorKind::Request
+                    | HttpErrorKind::Timeout
+                    | HttpErrorKind::Interrupted
+            );
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as Io;
+            return matches!(
+                io.kind(),
+                Io::TimedOut
+                    | Io::Interrupted
+                    | Io::WouldBlock
+                    | Io::ConnectionReset
+                    | Io::ConnectionAborted
+                    | Io::ConnectionRefused
+                    | Io::NotConnected
+                    | Io::BrokenPipe
+            );
+        }
+        cause = e.source();
+    }
+    false
 }

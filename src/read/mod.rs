@@ -48,10 +48,27 @@ pub(crate) async fn file_metadata(backend: &Backend, path: &str) -> Result<FileM
         .map_err(|e| backend.error("head", &location, e))?
         .size;
     let meta = FileReader::new(backend, location, size).load(false).await?;
-    Ok(summarise(path, size, &meta))
+    summarise(backend, path, size, &meta)
 }
 
-fn summarise(path: &str, size: u64, meta: &ArrowReaderMetadata) -> FileMetadata {
+/// The rows a footer says its file holds; a negative count is a corrupt footer.
+fn footer_rows(backend: &Backend, path: &str, meta: &ArrowReaderMetadata) -> Result<u64> {
+    let rows = meta.metadata().file_metadata().num_rows();
+    u64::try_from(rows).map_err(|_| Error::InvalidParquet {
+        backend: backend.label().to_string(),
+        path: path.to_string(),
+        source: parquet::errors::ParquetError::General(format!(
+            "the footer says the file holds {rows} rows"
+        )),
+    })
+}
+
+fn summarise(
+    backend: &Backend,
+    path: &str,
+    size: u64,
+    meta: &ArrowReaderMetadata,
+) -> Result<FileMetadata> {
     let file = meta.metadata().file_metadata();
     let key_value: BTreeMap<String, String> = file
         .key_value_metadata()
@@ -59,15 +76,15 @@ fn summarise(path: &str, size: u64, meta: &ArrowReaderMetadata) -> FileMetadata 
         .flatten()
         .filter_map(|kv| Some((kv.key.clone(), kv.value.clone()?)))
         .collect();
-    FileMetadata {
+    Ok(FileMetadata {
         path: path.to_string(),
         size,
-        rows: u64::try_from(file.num_rows()).unwrap_or_default(),
+        rows: footer_rows(backend, path, meta)?,
         row_groups: meta.metadata().num_row_groups(),
         schema: Arc::clone(meta.schema()),
         created_by: file.created_by().map(str::to_string),
         key_value,
-    }
+    })
 }
 
 /// Partitions, files, rows and bytes, from listings and footers (read concurrently).
@@ -85,9 +102,7 @@ pub(crate) async fn table_info(
                 let meta = FileReader::new(&backend, location(&path)?, size)
                     .load(false)
                     .await?;
-                Ok::<_, Error>(
-                    u64::try_from(meta.metadata().file_metadata().num_rows()).unwrap_or_default(),
-                )
+                footer_rows(&backend, &path, &meta)
             }
         })
         .buffered(FOOTER_CONCURRENCY)
@@ -201,7 +216,6 @@ pub(crate) async fn scan_listed(
             (merged, first.path.clone())
         }
     };
-    let lenient = true;
     let partitions = partition_columns(&files, &base, &first_meta, options.schema.as_deref());
     let full = {
         let mut fields: Vec<Arc<Field>> = base.fields().iter().cloned().collect();
@@ -239,10 +253,8 @@ pub(crate) async fn scan_listed(
         table: table.clone(),
         target: Target {
             output: Arc::clone(&output),
-            full,
             partitions,
             origin,
-            lenient,
         },
         options,
         parts_per_file: std::thread::available_parallelism()
@@ -331,10 +343,10 @@ fn merge_schemas(
             }
         })
         .collect();
-    let metadata = footers
-        .first()
-        .map(|f| f.schema().metadata().clone())
-        .unwrap_or_default();
+    let Some(first) = footers.first() else {
+        return Err(Error::internal("merging the schemas of no files"));
+    };
+    let metadata = first.schema().metadata().clone();
     Ok(Arc::new(Schema::new_with_metadata(fields, metadata)))
 }
 
@@ -458,14 +470,10 @@ fn widens(from: &DataType, to: &DataType) -> bool {
         TimeUnit::Microsecond => 2,
         TimeUnit::Nanosecond => 3,
     };
+    if let (Some((sa, ba)), Some((sb, bb))) = (int_bits(from), int_bits(to)) {
+        return (sa == sb && ba <= bb) || (!sa && sb && ba < bb);
+    }
     match (from, to) {
-        (a, b) if int_bits(a).is_some() && int_bits(b).is_some() => {
-            let ((sa, ba), (sb, bb)) = (
-                int_bits(a).unwrap_or_default(),
-                int_bits(b).unwrap_or_default(),
-            );
-            (sa == sb && ba <= bb) || (!sa && sb && ba < bb)
-        }
         (Float16, Float32 | Float64) | (Float32, Float64) => true,
         (Utf8, LargeUtf8) | (Binary, LargeBinary) => true,
         (Timestamp(u1, z1), Timestamp(u2, z2)) => z1 == z2 && unit_rank(u1) <= unit_rank(u2),

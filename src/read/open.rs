@@ -26,14 +26,10 @@ use crate::partition;
 pub(super) struct Target {
     /// The scan's output: projected.
     pub(super) output: SchemaRef,
-    /// Every column: data, then partition columns.
-    pub(super) full: SchemaRef,
     /// Partition columns not stored in the files, with their types.
     pub(super) partitions: Vec<(String, DataType)>,
     /// Where the schema comes from, for errors: a file, or a registry schema.
     pub(super) origin: String,
-    /// Whether files may lack nullable columns and hold narrower types.
-    pub(super) lenient: bool,
 }
 
 pub(super) struct ScanContext {
@@ -116,9 +112,7 @@ impl OpenFile {
                     match task?.await {
                         Ok(()) => None,
                         Err(join) => Some((
-                            Err(Error::config(format!(
-                                "decoding {path} stopped unexpectedly: {join}"
-                            ))),
+                            Err(Error::task_failed(&format!("decoding {path}"), join)),
                             (rx, None, path),
                         )),
                     }
@@ -242,9 +236,7 @@ pub(super) async fn open_file(
                 let found = file_schema.field(index).data_type();
                 let expected = field.data_type();
                 let cast = found != expected;
-                let allowed = !cast
-                    || found.equals_datatype(expected)
-                    || (target.lenient && widens(found, expected));
+                let allowed = !cast || found.equals_datatype(expected) || widens(found, expected);
                 if !allowed {
                     return Err(conflict(format!(
                         "column {:?} is {expected} there but {found} here",
@@ -253,40 +245,14 @@ pub(super) async fn open_file(
                 }
                 plan.push(Plan::File(index, cast));
             }
-            Err(_) if target.lenient && field.is_nullable() => plan.push(Plan::Null),
-            Err(_) if target.lenient => {
+            // A file written before a nullable column was added reads it as nulls.
+            Err(_) if field.is_nullable() => plan.push(Plan::Null),
+            Err(_) => {
                 return Err(conflict(format!(
                     "NOT NULL column {:?} is missing",
                     field.name()
                 )));
             }
-            Err(_) => {
-                return Err(Error::ColumnNotFound {
-                    backend: backend.label().to_string(),
-                    table: table.to_string(),
-                    column: field.name().clone(),
-                    path: file.path.clone(),
-                });
-            }
-        }
-    }
-    if !target.lenient {
-        let data_columns = target.full.fields().len() - target.partitions.len();
-        if file_schema.fields().len() != data_columns {
-            let extra: Vec<&str> = file_schema
-                .fields()
-                .iter()
-                .filter(|f| target.full.field_with_name(f.name()).is_err())
-                .map(|f| f.name().as_str())
-                .collect();
-            let missing: Vec<&str> = target.full.fields()[..data_columns]
-                .iter()
-                .filter(|f| file_schema.field_with_name(f.name()).is_err())
-                .map(|f| f.name().as_str())
-                .collect();
-            return Err(conflict(format!(
-                "extra columns {extra:?}, missing columns {missing:?}"
-            )));
         }
     }
     // Decoded columns come in file order.
@@ -302,10 +268,10 @@ pub(super) async fn open_file(
     // String columns the filter tests are read as dictionaries where the file stores
     // them so: the filter then runs once per distinct value rather than once per row,
     // and no string is copied for the rows it drops. Output columns cast them back.
-    let dictionary_columns = filter
-        .as_ref()
-        .map(|f| dictionary_encoded_strings(f, &file_schema, meta.metadata()))
-        .unwrap_or_default();
+    let dictionary_columns = match &filter {
+        Some(f) => dictionary_encoded_strings(f, &file_schema, meta.metadata()),
+        None => Vec::new(),
+    };
     let meta = if dictionary_columns.is_empty() {
         meta
     } else {
@@ -336,7 +302,8 @@ pub(super) async fn open_file(
         .into_iter()
         .map(|p| match p {
             Plan::File(index, cast) => Source::File {
-                position: roots.binary_search(&index).unwrap_or_default(),
+                // `roots` is sorted and holds `index`: its position is where it goes.
+                position: roots.partition_point(|&r| r < index),
                 cast: cast || dictionary_columns.contains(&index),
             },
             Plan::Partition(value) => Source::Partition(value),

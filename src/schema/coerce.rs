@@ -317,7 +317,7 @@ fn first_difference(a: &ArrayRef, b: &ArrayRef, reason: &'static str) -> Result<
 fn render(array: &ArrayRef, row: usize) -> String {
     arrow_cast::display::ArrayFormatter::try_new(array.as_ref(), &Default::default())
         .map(|f| f.value(row).to_string())
-        .unwrap_or_default()
+        .unwrap_or_else(|e| format!("(unprintable: {e})"))
 }
 
 /// A timestamp array in nanoseconds since the epoch (UTC), with overflow checked.

@@ -152,7 +152,7 @@ impl TableDef {
     }
 
     /// The TOML text of a schema file for this table.
-    pub fn to_toml(&self) -> String {
+    pub fn to_toml(&self) -> Result<String> {
         raw::to_toml(self)
     }
 

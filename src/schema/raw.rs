@@ -85,7 +85,7 @@ pub(super) fn from_toml(text: &str, origin: &str) -> Result<TableDef> {
     })
 }
 
-pub(super) fn to_toml(def: &TableDef) -> String {
+pub(super) fn to_toml(def: &TableDef) -> Result<String> {
     let raw = RawTable {
         name: def.name.clone(),
         version: def.version,
@@ -103,6 +103,11 @@ pub(super) fn to_toml(def: &TableDef) -> String {
             })
             .collect(),
     };
-    // Serialising plain strings, numbers and arrays cannot fail.
-    toml::to_string(&raw).unwrap_or_default()
+    // Plain strings, numbers and arrays of tables always serialise.
+    toml::to_string(&raw).map_err(|e| {
+        Error::internal(format!(
+            "writing the schema of table {:?} as TOML: {e}",
+            def.name
+        ))
+    })
 }

@@ -137,15 +137,12 @@ impl S3Builder {
     /// Builds the engine. No request is sent: a missing bucket or a rejected credential
     /// shows up as [`Error::BucketNotFound`] or [`Error::AccessDenied`] on first use.
     pub fn build(self) -> Result<ObjectStoreEngine> {
-        let bucket = self
-            .inner
+        let bucket = (self.inner)
             .get_config_value(&AmazonS3ConfigKey::Bucket)
-            .unwrap_or_default();
-        if bucket.is_empty() {
-            return Err(Error::config(
-                "S3 backend: no bucket (use with_bucket or set AWS_BUCKET)",
-            ));
-        }
+            .filter(|bucket| !bucket.is_empty())
+            .ok_or_else(|| {
+                Error::config("S3 backend: no bucket (use with_bucket or set AWS_BUCKET)")
+            })?;
         let mut inner = self.inner;
         if !self.copy_if_not_exists_set {
             inner = inner.with_copy_if_not_exists(S3CopyIfNotExists::Multipart);

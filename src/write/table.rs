@@ -142,9 +142,10 @@ impl<'a> TableWriter<'a> {
                         dirs.push(dir);
                     }
                     Err(join) => {
-                        first_error.get_or_insert(Error::config(format!(
-                            "the writer of partition {dir:?} failed: {join}"
-                        )));
+                        first_error.get_or_insert(Error::task_failed(
+                            &format!("writing partition {dir:?}"),
+                            join,
+                        ));
                     }
                 }
             }
