@@ -244,7 +244,11 @@ async fn w3(args: &[String]) -> Result<(), Failure> {
             "heartbeat",
             chrono::TimeDelta::hours(8),
         ))
-        .with_enrichment(Enrichment::source_file("source_file"));
+        .with_enrichment(Enrichment::source_file("source_file"))
+        .with_partition_by([
+            PartitionField::column("hiveperiod"),
+            PartitionField::column("district"),
+        ]);
     if let Some(n) = flag(args, "--concurrency") {
         compaction = compaction.with_concurrency(n.parse()?);
     }

@@ -6,8 +6,8 @@
 //! cargo run --release --example compact -- <input dir> [<output dir>] [<glob>]
 //! ```
 //!
-//! The input is laid out `<site>/<device>/<hour>/<file>` (the W3 layout of
-//! `../shared/bench`): `district` comes from the first path segment, `hiveperiod` is the
+//! The input is laid out `<site>/<device>/<hour>/<file>` (the layout of the
+//! IoT generator, `benches/gen/gen_iot_ndjson.py`): `district` comes from the first path segment, `hiveperiod` is the
 //! date of `heartbeat` (epoch seconds) eight hours east of UTC, and the output goes to
 //! `<output dir>/fleet/hiveperiod=…/district=…/` (default: `./data/compact`).
 
@@ -18,6 +18,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use parquet_storage::compact::{Compaction, Enrichment, Phase};
 use parquet_storage::object_store::local::LocalFileSystem;
+use parquet_storage::partition::PartitionField;
 use parquet_storage::{ObjectStoreEngine, TablePath};
 
 type Failure = Box<dyn std::error::Error>;
@@ -98,6 +99,10 @@ async fn main() -> Result<(), Failure> {
             chrono::TimeDelta::hours(8),
         ))
         .with_enrichment(Enrichment::source_file("source_file"))
+        .with_partition_by([
+            PartitionField::column("hiveperiod"),
+            PartitionField::column("district"),
+        ])
         .with_sort_by(["unitno", "heartbeat"])
         .on_progress({
             let bar = bar.clone();

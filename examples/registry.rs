@@ -1,5 +1,5 @@
-//! Validating and writing a frame with a registry schema: the crate's `borehole` table
-//! from the geotechnical set.
+//! Validating and writing a frame with a registry schema: the `borehole` table of the
+//! geotechnical schema files in `schemas/geotech/`, loaded as a service loads its own.
 //!
 //! ```sh
 //! cargo run --example registry            # writes to ./data; or pass a URL
@@ -61,7 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine: Arc<dyn StorageEngine> = Arc::new(ObjectStoreEngine::from_url(&url)?);
     // Columns a frame leaves out are written as nulls where the schema allows it.
     let options = RegistryOptions::default().with_fill_missing_nullable(true);
-    let registry = SchemaRegistry::builtin_with(options)?;
+    // A service loads its schema files; these are the geotechnical set of this repository.
+    let mut registry = SchemaRegistry::new(options);
+    registry.load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/geotech"))?;
     let borehole = registry.get("borehole")?;
     println!(
         "schema {} v{}: {} columns -> {} Arrow fields",

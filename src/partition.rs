@@ -57,7 +57,7 @@ pub enum TimePart {
 pub enum Zone {
     /// UTC.
     Utc,
-    /// A fixed offset from UTC (the IoT fleet's `hiveperiod` is UTC+8).
+    /// A fixed offset from UTC, such as UTC+8.
     Fixed(FixedOffset),
     /// An IANA time zone such as `Europe/London`, daylight saving included.
     Named(chrono_tz::Tz),
@@ -119,12 +119,13 @@ pub enum PartitionSource {
 /// ```
 /// use parquet_storage::partition::{PartitionField, Zone};
 ///
-/// // The IoT fleet: hiveperiod = date of heartbeat in UTC+8, then the jobsite.
+/// // The date of `ts` in the sites' time zone, then the site.
 /// let by = vec![
-///     PartitionField::day("hiveperiod", "heartbeat").in_zone(Zone::hours(8).unwrap()),
-///     PartitionField::column("district"),
+///     PartitionField::day("local_day", "ts").in_zone(Zone::parse("Asia/Singapore")?),
+///     PartitionField::column("site"),
 /// ];
-/// assert_eq!(by[0].name(), "hiveperiod");
+/// assert_eq!(by[0].name(), "local_day");
+/// # Ok::<(), parquet_storage::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionField {

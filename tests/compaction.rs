@@ -386,6 +386,10 @@ async fn enrichment_and_default_partition_layout(backend: &Backend) {
             chrono::TimeDelta::hours(8),
         ))
         .with_enrichment(Enrichment::source_file("source_file"))
+        .with_partition_by([
+            PartitionField::column("hiveperiod"),
+            PartitionField::column("district"),
+        ])
         .run(&backend.engine, &table("out"))
         .await
         .unwrap();

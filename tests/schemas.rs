@@ -35,21 +35,42 @@ fn by_name(defs: impl IntoIterator<Item = TableDef>) -> BTreeMap<String, TableDe
     defs.into_iter().map(|d| (d.name.clone(), d)).collect()
 }
 
+/// The geotechnical schema files, loaded from the directory as a service loads its own.
+fn geotech() -> SchemaRegistry {
+    let mut registry = SchemaRegistry::default();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/geotech");
+    assert_eq!(registry.load_dir(dir).unwrap(), 29);
+    registry
+}
+
 #[test]
 fn every_schema_file_loads_and_round_trips() {
-    let builtin = SchemaRegistry::builtin().unwrap();
     let mut from_dir = SchemaRegistry::default();
     let loaded = from_dir.load_dir("schemas").unwrap();
-    assert_eq!(loaded, builtin.tables().count());
     assert!(loaded >= 29, "only {loaded} schema files");
-    for schema in builtin.tables() {
+    for schema in from_dir.tables() {
         let def = schema.def();
         assert_eq!(
             &TableDef::from_toml(&def.to_toml().unwrap(), "round trip").unwrap(),
             def
         );
-        assert_eq!(from_dir.get(&def.name).unwrap().def(), def);
     }
+}
+
+/// The default build embeds no schema; each feature embeds exactly its set's files.
+#[test]
+fn the_builtin_registry_holds_the_enabled_sets_only() {
+    let builtin = SchemaRegistry::builtin().unwrap();
+    let mut expected = SchemaRegistry::default();
+    for set in SchemaRegistry::builtin_sets() {
+        expected.load_dir(format!("schemas/{set}")).unwrap();
+    }
+    let names = |r: &SchemaRegistry| r.tables().map(|t| t.def().clone()).collect::<Vec<_>>();
+    assert_eq!(names(&builtin), names(&expected));
+    assert_eq!(
+        SchemaRegistry::builtin_sets().contains(&"geotech"),
+        cfg!(feature = "geotech")
+    );
 }
 
 #[test]
@@ -57,7 +78,7 @@ fn geotech_ddl_and_schema_files_agree() {
     let path = std::env::var(FRESH_DUMP_VAR).unwrap_or_else(|_| GEOTECH_DUMP.to_string());
     let sql = std::fs::read_to_string(&path).unwrap();
     let imported = by_name(ddl::import(&sql).unwrap());
-    let registry = SchemaRegistry::builtin().unwrap();
+    let registry = geotech();
     let files = by_name(registry.tables().map(|t| t.def().clone()));
     assert_eq!(imported.len(), 29, "{path}");
     for required in [

@@ -6,15 +6,15 @@
 //! ```
 //! use parquet_storage::compact::Enrichment;
 //!
-//! // A tree of <jobsite>/<device>/<hour>/<file>: the jobsite, the file, and the date of
-//! // `heartbeat` (epoch seconds) eight hours east of UTC.
+//! // A tree of <site>/<device>/<hour>/<file>: the site, the device, the file, and the
+//! // date of `ts` (epoch seconds) in the sites' time zone, eight hours east of UTC.
 //! let enrichments = [
-//!     Enrichment::path_segment("district", 0),
+//!     Enrichment::path_segment("site", 0),
 //!     Enrichment::path_regex("device", r"^[^/]+/([^/]+)/", 1)?,
 //!     Enrichment::source_file("source_file"),
-//!     Enrichment::date_of("hiveperiod", "heartbeat", chrono::TimeDelta::hours(8)),
+//!     Enrichment::date_of("local_day", "ts", chrono::TimeDelta::hours(8)),
 //! ];
-//! assert_eq!(enrichments[3].name(), "hiveperiod");
+//! assert_eq!(enrichments[3].name(), "local_day");
 //! # Ok::<(), parquet_storage::Error>(())
 //! ```
 

@@ -37,12 +37,11 @@ use super::progress::{Phase, Reporter};
 use super::rejects::{Reject, RejectWriter};
 use super::source::{self, SourceFile, SourceSpec};
 use super::spill::{Segment, Spill};
-use super::{Compaction, CompactionSummary, DEFAULT_PARTITION_COLUMNS, SourceReport};
+use super::{Compaction, CompactionSummary, SourceReport};
 use crate::engine::WriteOptions;
 use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::TablePath;
-use crate::partition::PartitionField;
 use crate::store::ObjectStoreEngine;
 use crate::txn;
 
@@ -442,17 +441,10 @@ fn source_key(file: &SourceFile) -> txn::SourceKey {
 /// Hidden directory of a table's reject files.
 const REJECTS_DIR: &str = "_rejects";
 
-/// The write options of the run: the caller's, with the default partitioning when they
-/// name none, and the registry schema when it covers every output column.
+/// The write options of the run: the caller's, with the registry schema when it covers
+/// every output column.
 fn write_options(c: &Compaction, output: &SchemaRef) -> WriteOptions {
     let mut options = c.options.clone();
-    if options.partition_by().is_empty()
-        && DEFAULT_PARTITION_COLUMNS
-            .iter()
-            .all(|name| output.field_with_name(name).is_ok())
-    {
-        options = options.with_partition_by(DEFAULT_PARTITION_COLUMNS.map(PartitionField::column));
-    }
     if let Some(registered) = &c.schema {
         let declared = registered.arrow_schema();
         if output

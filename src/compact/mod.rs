@@ -87,9 +87,6 @@ pub const DEFAULT_COMPACTION_ROW_GROUP_ROWS: usize = 64 * 1024;
 pub const DEFAULT_COMPACTION_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
 /// Default rows per decoded batch.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
-/// Columns partitioned by, in this order, when the caller names none and the output
-/// has them all (as enrichments or source columns).
-pub const DEFAULT_PARTITION_COLUMNS: [&str; 2] = ["hiveperiod", "district"];
 
 /// A compaction of NDJSON sources into a table. Build with [`Compaction::ndjson`], set
 /// options with `with_*`, then [`run`](Self::run).
@@ -166,8 +163,7 @@ impl Compaction {
         self
     }
 
-    /// Partitions the output (default: [`DEFAULT_PARTITION_COLUMNS`] when the output
-    /// has them, else none).
+    /// Partitions the output (default: not partitioned).
     pub fn with_partition_by(mut self, fields: impl IntoIterator<Item = PartitionField>) -> Self {
         self.options = self.options.with_partition_by(fields);
         self
@@ -219,7 +215,7 @@ impl Compaction {
     /// values' text (about 40% of the JSON: keys are not stored) in a private
     /// directory, removed file by file as they are written out and whole when the run
     /// ends, however it ends. Put it on a disk with room, not a `tmpfs` (that would be
-    /// memory). On local W3 sources both ways take about as long (docs/benchmarks.md).
+    /// memory). On local sources both ways take about as long (docs/benchmarks.md).
     /// Not used with [`with_schema`](Self::with_schema), which decodes straight into
     /// the schema.
     pub fn with_spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {

@@ -8,7 +8,8 @@
 //! a segment is written narrowed where that is lossless ([`narrow`]): 64-bit integers
 //! that fit as `Int16` or `Int32`, and floats that are short decimals (most telemetry)
 //! as `Int16` or `Int32` multiples of a power of ten, from which the very same `f64`
-//! bits come back. W3's spill shrinks to about two fifths (1.13 GB to 0.43 GB).
+//! bits come back. A spill of
+//! 180-column sensor telemetry shrinks to about two fifths (1.13 GB to 0.43 GB).
 
 use std::fs::File;
 use std::io::BufWriter;

@@ -523,7 +523,7 @@ mod tests {
 
     #[test]
     fn uneven_row_groups_split_by_rows() {
-        // pyarrow's layout of one W2 file: two big row groups, two small ones.
+        // pyarrow's layout of a file of battery telemetry: two big row groups, two small ones.
         let rows = [98_560, 102_880, 20_384, 8_576];
         assert_eq!(split_evenly(&rows, 2), vec![0..1, 1..4]);
         assert_eq!(split_evenly(&rows, 1), vec![0..4]);

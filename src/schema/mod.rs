@@ -12,7 +12,7 @@
 //! ```
 //! use parquet_storage::schema::{ColumnDef, SchemaRegistry, TableDef};
 //!
-//! let mut registry = SchemaRegistry::builtin()?; // the crate's own schemas
+//! let mut registry = SchemaRegistry::default();
 //! registry.register(
 //!     TableDef::new("sensors", 1)
 //!         .with_column(ColumnDef::new("id", "uuid")?.not_null())
@@ -350,8 +350,10 @@ pub struct SchemaRegistry {
     tables: BTreeMap<String, BTreeMap<u32, Arc<TableSchema>>>,
 }
 
-/// The crate's own schemas, embedded at build time: (file name, TOML text).
-const BUILTIN: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/builtin_schemas.rs"));
+/// The schema sets under `schemas/`, each embedded when its cargo feature is on.
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_schemas.rs"));
+}
 
 impl SchemaRegistry {
     /// An empty registry.
@@ -362,19 +364,28 @@ impl SchemaRegistry {
         }
     }
 
-    /// A registry with the crate's own schemas (everything under `schemas/`), with
-    /// default options.
+    /// A registry with the schema sets the crate's enabled features embed, with
+    /// default options: `geotech` (the 29 tables of the site-investigation system). The
+    /// default build embeds none, so this is then an empty registry; a service loads
+    /// its own schema files with [`load_dir`](Self::load_dir).
     pub fn builtin() -> Result<Self> {
         SchemaRegistry::builtin_with(RegistryOptions::default())
     }
 
-    /// The crate's own schemas under `options`.
+    /// The embedded schema sets (see [`builtin`](Self::builtin)) under `options`.
     pub fn builtin_with(options: RegistryOptions) -> Result<Self> {
         let mut registry = SchemaRegistry::new(options);
-        for (origin, text) in BUILTIN {
-            registry.register(TableDef::from_toml(text, origin)?)?;
+        for (_, files) in builtin::sets() {
+            for (origin, text) in files {
+                registry.register(TableDef::from_toml(text, origin)?)?;
+            }
         }
         Ok(registry)
+    }
+
+    /// The names of the embedded schema sets (the enabled features that embed one).
+    pub fn builtin_sets() -> Vec<&'static str> {
+        builtin::sets().into_iter().map(|(set, _)| set).collect()
     }
 
     /// The options schemas are resolved under.

@@ -39,7 +39,8 @@ pub(crate) struct Encoder {
 
 /// The encoder's byte sink: filled in chunks that are handed on whole. A growing `Vec`
 /// copied each row group's bytes once or twice as it doubled, each time into fresh
-/// pages (10% of a W3 compaction's page faults).
+/// pages (10% of the page faults
+/// of a compaction of 180-column telemetry).
 #[derive(Debug, Default)]
 struct Chunks {
     full: Vec<Bytes>,
