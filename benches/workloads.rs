@@ -77,11 +77,49 @@ fn dir_size(dir: &Path) -> (u64, u64) {
 
 /// W1: the battery Parquet loaded into memory (not timed), then written partitioned by
 /// `date` (UTC day of `ts`) and `location_id`, zstd.
+/// A task that sleeps 1 ms at a time and records how much later than asked it wakes:
+/// how long other work keeps the runtime's workers from running it.
+struct Ticker {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Vec<f64>>,
+}
+
+impl Ticker {
+    fn start(period: std::time::Duration) -> Ticker {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut late_ms = Vec::new();
+            while stopped.try_recv().is_err() {
+                let asked = Instant::now();
+                tokio::time::sleep(period).await;
+                late_ms.push((asked.elapsed().saturating_sub(period)).as_secs_f64() * 1e3);
+            }
+            late_ms
+        });
+        Ticker { stop, task }
+    }
+
+    /// Ticks, the worst and the 99th-percentile delay in milliseconds.
+    async fn stop(self) -> Result<serde_json::Value, Failure> {
+        let _ = self.stop.send(());
+        let mut late = self.task.await?;
+        late.sort_by(f64::total_cmp);
+        let at = |q: f64| late.get(((late.len() as f64 - 1.0) * q) as usize).copied();
+        Ok(serde_json::json!({
+            "ticks": late.len(),
+            "max_delay_ms": at(1.0),
+            "p99_delay_ms": at(0.99),
+            "median_delay_ms": at(0.5),
+        }))
+    }
+}
+
 async fn w1(args: &[String]) -> Result<(), Failure> {
     let input = PathBuf::from(args.first().ok_or("w1 <input.parquet> <out dir>")?);
     let out = PathBuf::from(args.get(1).ok_or("w1 <input.parquet> <out dir>")?);
     let level: i32 = flag(args, "--zstd-level").map_or(Ok(1), |l| l.parse())?;
     let plain_strings = args.iter().any(|a| a == "--plain-strings");
+    let with_ticker = args.iter().any(|a| a == "--ticker");
 
     let started = Instant::now();
     // The id columns (UUID text with a few thousand distinct values) are held
@@ -128,8 +166,19 @@ async fn w1(args: &[String]) -> Result<(), Failure> {
     let schema = batches.first().ok_or("empty input")?.schema();
     let started = Instant::now();
     let stream = parquet_storage::RecordBatchStream::from_batches(schema, batches);
-    let receipt = engine.write_stream(&table, stream, options).await?;
+    // With --ticker, the write runs as a service runs it, in a task on the runtime, and
+    // a second task that wants to wake every millisecond measures how late it wakes.
+    let ticker = with_ticker.then(|| Ticker::start(std::time::Duration::from_millis(1)));
+    let receipt = if with_ticker {
+        tokio::spawn(async move { engine.write_stream(&table, stream, options).await }).await??
+    } else {
+        engine.write_stream(&table, stream, options).await?
+    };
     let seconds = started.elapsed().as_secs_f64();
+    let delays = match ticker {
+        Some(ticker) => Some(ticker.stop().await?),
+        None => None,
+    };
     let (files, bytes) = dir_size(&out);
     println!(
         "{}",
@@ -145,6 +194,7 @@ async fn w1(args: &[String]) -> Result<(), Failure> {
             "peak_buffered_bytes": receipt.peak_buffered_bytes,
             "zstd_level": level,
             "input_strings": if plain_strings { "plain" } else { "dictionary" },
+            "ticker": delays,
         })
     );
     Ok(())
