@@ -8,6 +8,7 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
+use crate::cpu::CpuPool;
 use crate::error::{Error, http_status};
 
 /// An object store and how to name it. Cheap to clone: everything is shared.
@@ -16,6 +17,7 @@ pub(crate) struct Backend {
     store: Arc<dyn ObjectStore>,
     label: Arc<str>,
     bucket: Option<Arc<str>>,
+    cpu: CpuPool,
 }
 
 impl Backend {
@@ -24,7 +26,19 @@ impl Backend {
             store,
             label: label.into().into(),
             bucket: None,
+            cpu: CpuPool::shared(),
         }
+    }
+
+    /// Runs CPU work on `cpu` instead of the process-wide pool.
+    pub(crate) fn with_cpu(mut self, cpu: CpuPool) -> Self {
+        self.cpu = cpu;
+        self
+    }
+
+    /// Where CPU-heavy steps run.
+    pub(crate) fn cpu(&self) -> &CpuPool {
+        &self.cpu
     }
 
     /// Remembers the S3 bucket, so "no such bucket" errors can name it.
@@ -117,6 +131,7 @@ impl fmt::Debug for Backend {
         f.debug_struct("Backend")
             .field("label", &self.label)
             .field("store", &self.store)
+            .field("cpu", &self.cpu)
             .finish()
     }
 }

@@ -103,7 +103,9 @@ pub mod schema;
 // The contract: the trait, its options, what flows through it.
 mod engine;
 
-// The store handle the paths below work over.
+// The store handle the paths below work over, and the pool their CPU work runs on.
+mod cpu;
+
 mod backend;
 
 // Atomic changes to a table's files, then the read and write paths.

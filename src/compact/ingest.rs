@@ -159,6 +159,7 @@ pub(crate) async fn run(
     table: &TablePath,
 ) -> Result<CompactionSummary> {
     let started = Instant::now();
+    let concurrency = c.concurrency.unwrap_or_else(|| engine.cpu_threads() + 1);
     // Finish or roll back what earlier runs left, then skip what they compacted.
     let recovered = txn::recover(engine.backend(), table).await?;
     let consumed = txn::consumed_sources(engine.backend(), table).await?;
@@ -233,7 +234,7 @@ pub(crate) async fn run(
         (None, None) => {
             let t = Instant::now();
             reporter.phase(Phase::Infer);
-            let inferred = infer(&c.store, &files, c.concurrency, &buffers, &mut reporter).await;
+            let inferred = infer(&c.store, &files, concurrency, &buffers, &mut reporter).await;
             (inferred.schema(), Some(t.elapsed()))
         }
         (None, Some(spill)) => {
@@ -253,7 +254,7 @@ pub(crate) async fn run(
             let read = feed(
                 &plan,
                 &files,
-                c.concurrency,
+                concurrency,
                 sink,
                 &mut rejects,
                 &mut reporter,
@@ -298,7 +299,7 @@ pub(crate) async fn run(
                 &typed,
                 &files,
                 segments,
-                c.concurrency,
+                concurrency,
                 &tx,
                 &mut rejects,
                 &mut reporter,
@@ -317,7 +318,7 @@ pub(crate) async fn run(
             feed(
                 &plan,
                 &files,
-                c.concurrency,
+                concurrency,
                 &mut Sink::Write(&tx),
                 &mut rejects,
                 &mut reporter,

@@ -99,7 +99,8 @@ pub struct Compaction {
     options: WriteOptions,
     rejects_path: Option<String>,
     batch_rows: usize,
-    concurrency: usize,
+    /// Files decoded at once; `None`: one more than the engine's CPU threads.
+    concurrency: Option<usize>,
     /// Where rows wait for the inferred schema; `None` (the default) reads the sources
     /// twice.
     spill_dir: Option<PathBuf>,
@@ -140,9 +141,7 @@ impl Compaction {
                 .with_max_buffered_bytes(DEFAULT_COMPACTION_MAX_BUFFERED_BYTES),
             rejects_path: None,
             batch_rows: DEFAULT_BATCH_ROWS,
-            // One file more than cores: while a file waits for its download or its
-            // consumer, another keeps the core busy.
-            concurrency: std::thread::available_parallelism().map_or(2, usize::from) + 1,
+            concurrency: None,
             spill_dir: None,
             progress: None,
         }
@@ -202,9 +201,13 @@ impl Compaction {
         self
     }
 
-    /// Files downloaded and decoded at once (default: one more than the number of cores).
+    /// Files downloaded and decoded at once (default: one more than the destination
+    /// engine's CPU threads, [`ObjectStoreEngine::cpu_threads`]: while a file waits for
+    /// its download or its consumer, another keeps a core busy). Each file's decoder
+    /// runs on a blocking thread of its own, since it waits on the download between
+    /// lines.
     pub fn with_concurrency(mut self, files: usize) -> Self {
-        self.concurrency = files.max(1);
+        self.concurrency = Some(files.max(1));
         self
     }
 

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Schema, SchemaRef};
 use futures::StreamExt;
+use parquet::DecodeResult;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, RowFilter};
-use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use parquet::arrow::push_decoder::{ParquetPushDecoder, ParquetPushDecoderBuilder};
 
 use super::file::{FileReader, parquet_read_error};
 use super::{prune, widens};
@@ -58,7 +60,97 @@ pub(super) struct OpenFile {
     path: String,
     sources: Vec<Source>,
     /// Consecutive parts of the file (runs of row groups), in file order.
-    streams: Vec<parquet::arrow::async_reader::ParquetRecordBatchStream<FileReader>>,
+    parts: Vec<Part>,
+}
+
+/// A run of a file's row groups: a push decoder, which decodes on the CPU pool, and
+/// the reader that fetches the bytes it asks for on the runtime.
+struct Part {
+    decoder: ParquetPushDecoder,
+    reader: FileReader,
+}
+
+/// What one decoding step on the CPU pool came to.
+enum Step {
+    /// A batch, in the scan's output schema.
+    Batch(Result<RecordBatch>),
+    /// The decoder needs these byte ranges of the file.
+    Fetch(Vec<std::ops::Range<u64>>),
+    /// The part is decoded.
+    Done,
+}
+
+impl Part {
+    /// Decodes the part, sending its batches to `tx`: each step decodes on the CPU pool
+    /// until it has a batch or needs bytes, which are fetched here.
+    async fn decode(
+        self,
+        context: Arc<ScanContext>,
+        path: Arc<str>,
+        sources: Arc<Vec<Source>>,
+        tx: tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+    ) {
+        let Part {
+            mut decoder,
+            mut reader,
+        } = self;
+        let cpu = context.backend.cpu().clone();
+        loop {
+            let (step_context, step_path, step_sources) = (
+                Arc::clone(&context),
+                Arc::clone(&path),
+                Arc::clone(&sources),
+            );
+            let stepped = cpu
+                .run(move || {
+                    let step = match decoder.try_decode() {
+                        Ok(DecodeResult::Data(batch)) => {
+                            Step::Batch(adapt(&step_context, &step_path, &step_sources, batch))
+                        }
+                        Ok(DecodeResult::NeedsData(ranges)) => Step::Fetch(ranges),
+                        Ok(DecodeResult::Finished) => Step::Done,
+                        Err(e) => Step::Batch(Err(parquet_read_error(
+                            &step_context.backend,
+                            &step_path,
+                            e,
+                        ))),
+                    };
+                    (decoder, step)
+                })
+                .await;
+            let step = match stepped {
+                Ok((back, step)) => {
+                    decoder = back;
+                    step
+                }
+                Err(e) => {
+                    // The step panicked and took the decoder with it.
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            match step {
+                Step::Batch(batch) => {
+                    let failed = batch.is_err();
+                    if tx.send(batch).await.is_err() || failed {
+                        return;
+                    }
+                }
+                Step::Fetch(ranges) => {
+                    let pushed = match reader.get_byte_ranges(ranges.clone()).await {
+                        Ok(data) => decoder.push_ranges(ranges, data),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = pushed {
+                        let error = parquet_read_error(&context.backend, &path, e);
+                        let _ = tx.send(Err(error)).await;
+                        return;
+                    }
+                }
+                Step::Done => return,
+            }
+        }
+    }
 }
 
 /// Batches a decoding task may run ahead of the reader, per part of a file.
@@ -72,33 +164,22 @@ impl OpenFile {
             context,
             path,
             sources,
-            streams,
+            parts,
         } = self;
         let sources = Arc::new(sources);
         let path: Arc<str> = path.into();
-        // Each part decodes on its own task, a few batches ahead; the parts are read
+        // Each part decodes in its own task, a few batches ahead; the parts are read
         // back in order.
-        let parts: Vec<_> = streams
+        let parts: Vec<_> = parts
             .into_iter()
-            .map(|mut stream| {
+            .map(|part| {
                 let (tx, rx) = tokio::sync::mpsc::channel(DECODED_AHEAD);
-                let (context, task_path, sources) = (
+                let task = tokio::spawn(part.decode(
                     Arc::clone(&context),
                     Arc::clone(&path),
                     Arc::clone(&sources),
-                );
-                let task = tokio::spawn(async move {
-                    let path = task_path;
-                    while let Some(batch) = stream.next().await {
-                        let batch = batch
-                            .map_err(|e| parquet_read_error(&context.backend, &path, e))
-                            .and_then(|batch| adapt(&context, &path, &sources, batch));
-                        let failed = batch.is_err();
-                        if tx.send(batch).await.is_err() || failed {
-                            break;
-                        }
-                    }
-                });
+                    tx,
+                ));
                 (rx, Some(task), Arc::clone(&path))
             })
             .collect();
@@ -312,12 +393,6 @@ pub(super) async fn open_file(
         .collect();
 
     let projection = ProjectionMask::roots(meta.parquet_schema(), roots);
-    let part_builder = |reader: FileReader| {
-        ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone())
-            .with_projection(projection.clone())
-            .with_batch_size(options.batch_size)
-    };
-    let mut builder = part_builder(reader);
     let mut groups: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
     let mut page_selection = None;
     let mut row_filter = None;
@@ -336,7 +411,8 @@ pub(super) async fn open_file(
             return Ok(None);
         }
         groups = prune::row_groups(&filter, &file_schema, meta.metadata());
-        groups = prune_with_bloom_filters(&mut builder, &filter, &file_schema, groups).await?;
+        let mut bloom = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta.clone());
+        groups = prune_with_bloom_filters(&mut bloom, &filter, &file_schema, groups).await?;
         if groups.is_empty() {
             return Ok(None);
         }
@@ -359,15 +435,12 @@ pub(super) async fn open_file(
         .iter()
         .map(|&g| u64::try_from(meta.metadata().row_group(g).num_rows()).unwrap_or(0))
         .collect();
-    let mut streams = Vec::new();
-    let mut first = Some(builder);
+    let mut parts = Vec::new();
     for range in split_evenly(&row_counts, context.parts_per_file) {
-        // The first part reuses the builder that read the bloom filters.
-        let mut part = match first.take() {
-            Some(builder) => builder,
-            None => part_builder(FileReader::new(backend, location(&file.path)?, file.size)),
-        };
-        part = part.with_row_groups(groups[range.clone()].to_vec());
+        let mut part = ParquetPushDecoderBuilder::new_with_metadata(meta.clone())
+            .with_projection(projection.clone())
+            .with_batch_size(options.batch_size)
+            .with_row_groups(groups[range.clone()].to_vec());
         if let Some(selectors) = &page_selection {
             let selectors: Vec<_> = selectors[range].iter().flatten().copied().collect();
             part = part
@@ -382,16 +455,18 @@ pub(super) async fn open_file(
             });
             part = part.with_row_filter(RowFilter::new(vec![Box::new(predicate)]));
         }
-        streams.push(
-            part.build()
+        parts.push(Part {
+            decoder: part
+                .build()
                 .map_err(|e| parquet_read_error(backend, &file.path, e))?,
-        );
+            reader: FileReader::new(backend, location(&file.path)?, file.size),
+        });
     }
     Ok(Some(OpenFile {
         context: Arc::clone(context),
         path: file.path.clone(),
         sources,
-        streams,
+        parts,
     }))
 }
 

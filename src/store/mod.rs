@@ -20,6 +20,7 @@ use object_store::ObjectStore;
 pub use s3::S3Builder;
 
 use crate::backend::Backend;
+use crate::cpu::CpuPool;
 use crate::engine::{
     DataFile, FileMetadata, RecordBatchStream, ScanOptions, StorageEngine, TableInfo, WriteOptions,
     WriteReceipt,
@@ -110,6 +111,24 @@ impl ObjectStoreEngine {
     pub(crate) fn with_bucket(mut self, bucket: &str) -> Self {
         self.backend = self.backend.with_bucket(bucket);
         self
+    }
+
+    /// Runs this engine's CPU work (encoding, decoding, splitting and sorting batches) on
+    /// a pool of `threads` threads of its own, shared by its clones, instead of the
+    /// process-wide pool every engine uses by default (one thread per core). Either
+    /// way that work never runs on the async runtime's workers, and the pool's threads
+    /// are all it uses. A compaction's per-file decoders, which wait on downloads
+    /// between their steps, run beside the pool: as many as the compaction's
+    /// concurrency (by default one more than the pool's threads).
+    pub fn with_cpu_threads(mut self, threads: usize) -> Result<Self> {
+        self.backend = self.backend.with_cpu(CpuPool::with_threads(threads)?);
+        Ok(self)
+    }
+
+    /// The threads this engine's CPU work may use at once (see
+    /// [`with_cpu_threads`](Self::with_cpu_threads)).
+    pub fn cpu_threads(&self) -> usize {
+        self.backend.cpu().threads()
     }
 
     /// What the read and write paths work over.

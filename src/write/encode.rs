@@ -3,14 +3,12 @@
 //! `ArrowWriter` encodes the columns of a row group one after another on the caller's
 //! thread, so a write of a wide table uses one core however many it has, and whatever
 //! feeds it waits. Here each top-level column is encoded by its own
-//! [`ArrowColumnWriter`], handed out to up to `threads` threads (the caller's among
-//! them); the encoded chunks are then appended to the file in schema order, so the file
-//! is the one `ArrowWriter` would write. Small writes stay on the caller's thread, where
-//! starting threads would cost more than it saves.
+//! [`ArrowColumnWriter`], handed out to up to `threads` threads of the CPU pool the
+//! encoder is called on ([`crate::cpu`]); the encoded chunks are then appended to the
+//! file in schema order, so the file is the one `ArrowWriter` would write. Small writes
+//! stay on one thread, where fanning out would cost more than it saves.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
@@ -21,6 +19,8 @@ use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+
+use crate::cpu::map_in_parallel;
 
 /// Values (rows × columns) below which a write is encoded on the caller's thread.
 const PARALLEL_MIN_VALUES: usize = 1 << 18;
@@ -195,14 +195,14 @@ impl Encoder {
         };
         let fields = self.schema.fields();
         let items: Vec<_> = open.columns.iter_mut().enumerate().collect();
-        in_parallel(items, threads, |(j, writers)| {
+        map_in_parallel(items, threads, |(j, writers)| {
             for piece in column(j)? {
                 let leaves = compute_leaves(&fields[j], &piece)?;
                 for (writer, leaf) in writers.iter_mut().zip(&leaves) {
                     writer.write(leaf)?;
                 }
             }
-            Ok(())
+            Ok::<(), ParquetError>(())
         })?;
         open.rows += rows;
         Ok(())
@@ -214,7 +214,7 @@ impl Encoder {
             return Ok(());
         };
         let threads = self.threads_for(open.rows);
-        let chunks = in_parallel(open.columns, threads, |writers| {
+        let chunks = map_in_parallel(open.columns, threads, |writers| {
             writers
                 .into_iter()
                 .map(ArrowColumnWriter::close)
@@ -278,70 +278,6 @@ impl Encoder {
             self.threads
         }
     }
-}
-
-/// Runs `work` on each item on up to `threads` threads, the caller's included, and
-/// gives the results in the items' order. After the first error no further item is
-/// started, and that error is returned.
-fn in_parallel<T: Send, R: Send>(
-    items: Vec<T>,
-    threads: usize,
-    work: impl Fn(T) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let threads = threads.min(items.len());
-    if threads <= 1 {
-        return items.into_iter().map(work).collect();
-    }
-    let count = items.len();
-    let queue = Mutex::new(items.into_iter().enumerate());
-    let failed = AtomicBool::new(false);
-    let run = || -> Result<Vec<(usize, R)>> {
-        let mut done = Vec::new();
-        while !failed.load(Ordering::Relaxed) {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((index, item)) = next else {
-                break;
-            };
-            match work(item) {
-                Ok(result) => done.push((index, result)),
-                Err(e) => {
-                    failed.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(done)
-    };
-    let outcomes = std::thread::scope(|scope| {
-        // A thread the system refuses to start leaves its share to the others.
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("parquet-encode".into())
-                    .spawn_scoped(scope, run)
-                    .ok()
-            })
-            .collect();
-        let mut outcomes = vec![run()];
-        for helper in helpers {
-            outcomes.push(helper.join().unwrap_or_else(|_| {
-                Err(ParquetError::General(
-                    "a Parquet encoding thread panicked".into(),
-                ))
-            }));
-        }
-        outcomes
-    });
-    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(count).collect();
-    for outcome in outcomes {
-        for (index, result) in outcome? {
-            results[index] = Some(result);
-        }
-    }
-    results
-        .into_iter()
-        .map(|r| r.ok_or_else(|| ParquetError::General("an encoding task was lost".into())))
-        .collect()
 }
 
 #[cfg(test)]
@@ -457,19 +393,5 @@ mod tests {
             sink.take().iter().for_each(|chunk| taken.extend_from_slice(chunk));
             proptest::prop_assert_eq!(taken, written);
         }
-    }
-
-    #[test]
-    fn parallel_work_keeps_order_and_stops_at_an_error() {
-        let squares = in_parallel((0..1000u64).collect(), 3, |i| Ok(i * i)).unwrap();
-        assert_eq!(squares, (0..1000u64).map(|i| i * i).collect::<Vec<_>>());
-        let failed = in_parallel((0..1000u64).collect(), 3, |i| {
-            if i == 500 {
-                Err(ParquetError::General("item 500".into()))
-            } else {
-                Ok(i)
-            }
-        });
-        assert!(matches!(failed, Err(ParquetError::General(m)) if m == "item 500"));
     }
 }

@@ -1,11 +1,13 @@
 //! One data file being written: the Parquet encoder over an [`UploadSink`], with an
-//! optional sort of each row group.
+//! optional sort of each row group. Encoding and sorting run as steps on the engine's
+//! CPU pool ([`crate::cpu`]); between steps the encoded bytes go to the upload on the
+//! calling task.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::SchemaRef;
+use arrow_schema::{ArrowError, SchemaRef};
 use object_store::path::Path;
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
@@ -15,8 +17,7 @@ use super::encode::Encoder;
 use super::upload::{Mode, UploadSink};
 use crate::backend::Backend;
 use crate::engine::WrittenFile;
-use crate::error::unwrap_parquet_error;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, unwrap_parquet_error};
 
 /// What [`FileWriter::write_sorted_row_groups`] does with rows short of a whole row group.
 #[derive(Clone, Copy)]
@@ -39,12 +40,14 @@ pub(crate) struct FileSettings {
     pub(crate) max_row_group_rows: usize,
     /// Sort each row group by these columns (indices into `schema`).
     pub(crate) sort_by: Vec<usize>,
-    /// Threads that encode one row group's columns.
+    /// Threads of the CPU pool that encode one row group's columns.
     pub(crate) encoding_threads: usize,
 }
 
 pub(crate) struct FileWriter {
-    encoder: Encoder,
+    /// `None` only while a step on the CPU pool holds it, or after such a step panicked
+    /// (the file is then only good for [`FileWriter::abort`]).
+    encoder: Option<Box<Encoder>>,
     sink: UploadSink,
     /// What the sink holds in memory.
     held: Arc<AtomicUsize>,
@@ -75,7 +78,7 @@ impl FileWriter {
         )
         .map_err(|e| encode_error(settings, &path, e))?;
         Ok(FileWriter {
-            encoder,
+            encoder: Some(Box::new(encoder)),
             sink,
             held,
             path,
@@ -93,7 +96,8 @@ impl FileWriter {
     /// Bytes this file holds in memory: rows waiting to be sorted, the row group being
     /// encoded, and upload buffers.
     pub(crate) fn buffered(&self) -> usize {
-        self.pending_bytes + self.encoder.memory_size() + self.held.load(Ordering::Relaxed)
+        let encoder = self.encoder.as_ref().map_or(0, |e| e.memory_size());
+        self.pending_bytes + encoder + self.held.load(Ordering::Relaxed)
     }
 
     /// Encoded size so far, including the row group in progress and the rows held for
@@ -101,7 +105,8 @@ impl FileWriter {
     /// row so far (nothing before the first row group): their Arrow size would
     /// overstate them several times over and roll files far below the target.
     pub(crate) fn size(&self) -> usize {
-        let encoded = self.encoder.bytes_written() + self.encoder.in_progress_size();
+        let encoded =
+            (self.encoder.as_ref()).map_or(0, |e| e.bytes_written() + e.in_progress_size());
         let held = match self.rows {
             0 => 0,
             rows => (encoded as u128 * self.pending_rows as u128 / u128::from(rows)) as usize,
@@ -126,36 +131,41 @@ impl FileWriter {
             }
             return Ok(());
         }
-        self.encode(settings, &batch).await
-    }
-
-    async fn encode(&mut self, settings: &FileSettings, batch: &RecordBatch) -> Result<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             let rest = batch.slice(offset, batch.num_rows() - offset);
-            offset += self
-                .encoder
-                .write_part(&rest)
-                .map_err(|e| encode_error(settings, &self.path, e))?;
-            self.upload(settings).await?;
+            offset += self.encode(settings, move |e| e.write_part(&rest)).await?;
         }
         self.rows += batch.num_rows() as u64;
         Ok(())
     }
 
-    /// Hands the encoded bytes (whole row groups) to the upload.
-    async fn upload(&mut self, settings: &FileSettings) -> Result<()> {
-        let chunks = self
+    /// Runs `step` with the encoder on the CPU pool, then hands what it encoded (whole
+    /// row groups, or the file's end) to the upload.
+    async fn encode<R: Send + 'static>(
+        &mut self,
+        settings: &FileSettings,
+        step: impl FnOnce(&mut Encoder) -> std::result::Result<R, ParquetError> + Send + 'static,
+    ) -> Result<R> {
+        let mut encoder = self
             .encoder
-            .take_bytes()
-            .map_err(|e| encode_error(settings, &self.path, e))?;
+            .take()
+            .ok_or_else(|| Error::internal(format!("the encoder of {} is gone", self.path)))?;
+        let (encoder, outcome) = (settings.backend.cpu())
+            .run(move || {
+                let outcome = step(&mut encoder).and_then(|r| Ok((r, encoder.take_bytes()?)));
+                (encoder, outcome)
+            })
+            .await?;
+        self.encoder = Some(encoder);
+        let (result, chunks) = outcome.map_err(|e| encode_error(settings, &self.path, e))?;
         for chunk in chunks {
             self.sink
                 .write(chunk)
                 .await
                 .map_err(|e| encode_error(settings, &self.path, e))?;
         }
-        Ok(())
+        Ok(result)
     }
 
     /// Bytes of rows held back to be sorted.
@@ -176,7 +186,8 @@ impl FileWriter {
     /// [`Remainder::Hold`], rows short of a whole row group stay held (gathered into
     /// one batch) to be sorted with the rows that come next: batches rarely end on a
     /// row group's boundary, and encoding the rest would leave a small row group
-    /// behind every full one.
+    /// behind every full one. The sort, the gathering and the encoding run on the CPU
+    /// pool, a row group per step, each uploaded before the next is encoded.
     async fn write_sorted_row_groups(
         &mut self,
         settings: &FileSettings,
@@ -190,92 +201,66 @@ impl FileWriter {
             context: format!("{context} for {}", self.path),
             source,
         };
-        // Only the sort keys are concatenated.
-        let columns: Vec<arrow_ord::sort::SortColumn> = settings
-            .sort_by
-            .iter()
-            .map(|&i| {
-                let parts: Vec<&dyn arrow_array::Array> =
-                    self.pending.iter().map(|b| b.column(i).as_ref()).collect();
-                arrow_select::concat::concat(&parts).map(|values| arrow_ord::sort::SortColumn {
-                    values,
-                    options: None,
-                })
-            })
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| arrow_error("gathering sort keys", e))?;
-        // A stable sort: rows with equal keys keep the order they came in, and runs of
-        // rows already in order (one source file's rows, say) are merged rather than
-        // sorted again.
-        let comparator = arrow_ord::sort::LexicographicalComparator::try_new(&columns)
-            .map_err(|e| arrow_error("sorting", e))?;
-        let mut order: Vec<usize> = (0..self.pending_rows).collect();
-        order.sort_by(|&a, &b| comparator.compare(a, b));
-        drop(comparator);
-        drop(columns);
-        // Row `r` of the concatenation is row `r - starts[b]` of held batch `b`.
-        let starts: Vec<usize> = self
-            .pending
-            .iter()
-            .scan(0, |start, b| {
-                let here = *start;
-                *start += b.num_rows();
-                Some(here)
-            })
-            .collect();
-        let indices: Vec<(usize, usize)> = order
-            .into_iter()
-            .map(|r| {
-                let b = starts.partition_point(|&s| s <= r) - 1;
-                (b, r - starts[b])
-            })
-            .collect();
-        // Each row group's columns are gathered in sorted order and encoded column by
-        // column on the encoding threads; the sorted rows are never held whole.
-        let pending = std::mem::take(&mut self.pending);
+        let pending = Arc::new(std::mem::take(&mut self.pending));
         self.pending_rows = 0;
         self.pending_bytes = 0;
-        let gather = |j: usize, rows: &[(usize, usize)]| {
-            let parts: Vec<&dyn arrow_array::Array> =
-                pending.iter().map(|b| b.column(j).as_ref()).collect();
-            arrow_select::interleave::interleave(&parts, rows)
-        };
         let row_group_rows = settings.max_row_group_rows.max(1);
-        let whole = match remainder {
-            Remainder::Hold => indices.len() - indices.len() % row_group_rows,
-            Remainder::Encode => indices.len(),
-        };
-        let (indices, rest) = indices.split_at(whole);
-        if !rest.is_empty() {
-            let held = (0..settings.schema.fields().len())
-                .map(|j| gather(j, rest))
-                .collect::<std::result::Result<_, _>>()
-                .and_then(|columns| RecordBatch::try_new(Arc::clone(&settings.schema), columns))
-                .map_err(|e| arrow_error("holding the rows short of a row group", e))?;
-            self.pending_rows = rest.len();
+        let (sort_by, schema) = (settings.sort_by.clone(), Arc::clone(&settings.schema));
+        let sorted = Arc::clone(&pending);
+        let (indices, held) = (settings.backend.cpu())
+            .run(
+                move || -> std::result::Result<_, (&'static str, ArrowError)> {
+                    let indices = sort_order(&sorted, &sort_by).map_err(|e| ("sorting", e))?;
+                    let whole = match remainder {
+                        Remainder::Hold => indices.len() - indices.len() % row_group_rows,
+                        Remainder::Encode => indices.len(),
+                    };
+                    let held = if whole < indices.len() {
+                        let rest = &indices[whole..];
+                        let columns = (0..schema.fields().len())
+                            .map(|j| gather(&sorted, j, rest))
+                            .collect::<std::result::Result<_, _>>();
+                        let batch = columns.and_then(|c| RecordBatch::try_new(schema, c));
+                        Some(batch.map_err(|e| ("holding the rows short of a row group", e))?)
+                    } else {
+                        None
+                    };
+                    let mut indices = indices;
+                    indices.truncate(whole);
+                    Ok((indices, held))
+                },
+            )
+            .await?
+            .map_err(|(context, e)| arrow_error(context, e))?;
+        if let Some(held) = held {
+            self.pending_rows = held.num_rows();
             self.pending_bytes = held_bytes(&held);
             self.pending.push(held);
         }
-        for chunk in indices.chunks(row_group_rows) {
-            // Long runs of rows already in order are handed on as slices of the held
-            // batches, not copied row by row.
-            let runs = runs(chunk);
-            let sliced = runs.len() * MIN_AVERAGE_RUN <= chunk.len();
-            let pieces = |j: usize| -> std::result::Result<Vec<ArrayRef>, ParquetError> {
-                if !sliced {
-                    return Ok(vec![gather(j, chunk)?]);
-                }
-                let pieces = runs
-                    .iter()
-                    .map(|&(b, first, len)| pending[b].column(j).slice(first, len));
-                Ok(pieces.collect())
-            };
-            self.encoder
-                .write_columns(chunk.len(), &pieces)
-                .and_then(|()| self.encoder.flush())
-                .map_err(|e| encode_error(settings, &self.path, e))?;
-            self.rows += chunk.len() as u64;
-            self.upload(settings).await?;
+        let indices = Arc::new(indices);
+        for start in (0..indices.len()).step_by(row_group_rows) {
+            let end = (start + row_group_rows).min(indices.len());
+            let (pending, indices) = (Arc::clone(&pending), Arc::clone(&indices));
+            self.encode(settings, move |encoder| {
+                let chunk = &indices[start..end];
+                // Long runs of rows already in order are handed on as slices of the
+                // held batches, not copied row by row.
+                let runs = runs(chunk);
+                let sliced = runs.len() * MIN_AVERAGE_RUN <= chunk.len();
+                let pieces = |j: usize| -> std::result::Result<Vec<ArrayRef>, ParquetError> {
+                    if !sliced {
+                        return Ok(vec![gather(&pending, j, chunk)?]);
+                    }
+                    let pieces = runs
+                        .iter()
+                        .map(|&(b, first, len)| pending[b].column(j).slice(first, len));
+                    Ok(pieces.collect())
+                };
+                encoder.write_columns(chunk.len(), &pieces)?;
+                encoder.flush()
+            })
+            .await?;
+            self.rows += (end - start) as u64;
         }
         Ok(())
     }
@@ -288,10 +273,7 @@ impl FileWriter {
         if let Err(e) = self.write_sorted(settings).await {
             return Err((e, self));
         }
-        let finished = match self.encoder.finish() {
-            Ok(_) => self.upload(settings).await,
-            Err(e) => Err(encode_error(settings, &self.path, e)),
-        };
+        let finished = self.encode(settings, |e| e.finish().map(drop)).await;
         let completed = match finished {
             Ok(()) => self
                 .sink
@@ -314,6 +296,57 @@ impl FileWriter {
     pub(crate) async fn abort(self) {
         self.sink.abort().await;
     }
+}
+
+/// The order of the rows of `batches` (as batch, row), stably sorted by the columns
+/// `sort_by`. Only the sort keys are concatenated; runs of rows already in order (one
+/// source file's rows, say) are merged rather than sorted again.
+fn sort_order(
+    batches: &[RecordBatch],
+    sort_by: &[usize],
+) -> std::result::Result<Vec<(usize, usize)>, ArrowError> {
+    let columns: Vec<arrow_ord::sort::SortColumn> = sort_by
+        .iter()
+        .map(|&i| {
+            let parts: Vec<&dyn arrow_array::Array> =
+                batches.iter().map(|b| b.column(i).as_ref()).collect();
+            arrow_select::concat::concat(&parts).map(|values| arrow_ord::sort::SortColumn {
+                values,
+                options: None,
+            })
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let comparator = arrow_ord::sort::LexicographicalComparator::try_new(&columns)?;
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.sort_by(|&a, &b| comparator.compare(a, b));
+    // Row `r` of the concatenation is row `r - starts[b]` of batch `b`.
+    let starts: Vec<usize> = batches
+        .iter()
+        .scan(0, |start, b| {
+            let here = *start;
+            *start += b.num_rows();
+            Some(here)
+        })
+        .collect();
+    Ok(order
+        .into_iter()
+        .map(|r| {
+            let b = starts.partition_point(|&s| s <= r) - 1;
+            (b, r - starts[b])
+        })
+        .collect())
+}
+
+/// Column `j` of the rows `rows` (as batch, row) of `batches`, in that order.
+fn gather(
+    batches: &[RecordBatch],
+    j: usize,
+    rows: &[(usize, usize)],
+) -> std::result::Result<ArrayRef, ArrowError> {
+    let parts: Vec<&dyn arrow_array::Array> =
+        batches.iter().map(|b| b.column(j).as_ref()).collect();
+    arrow_select::interleave::interleave(&parts, rows)
 }
 
 /// Rows a run of rows in order must have on average for a row group's columns to be

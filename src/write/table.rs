@@ -50,28 +50,31 @@ impl<'a> TableWriter<'a> {
         &self.options.partition_by
     }
 
-    /// Splits `batch` by partition and writes each part to its partition's file; the
-    /// parts are encoded in parallel, each file's on its own task.
+    /// Splits `batch` by partition (on the CPU pool) and writes each part to its
+    /// partition's file; the parts' files are encoded at once, on the pool.
     pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let slices: Vec<(String, RecordBatch)> = if self.partitioning().is_empty() {
             vec![(String::new(), batch.clone())]
         } else {
-            partition::split(batch, self.partitioning())?
-                .into_iter()
-                .map(|slice| {
-                    Ok((
-                        partition::partition_dir(self.partitioning(), &slice.values)?,
-                        slice.batch,
-                    ))
+            let (batch, fields) = (batch.clone(), self.partitioning().to_vec());
+            (self.settings.backend.cpu())
+                .run(move || {
+                    partition::split(&batch, &fields)?
+                        .into_iter()
+                        .map(|slice| {
+                            Ok((
+                                partition::partition_dir(&fields, &slice.values)?,
+                                slice.batch,
+                            ))
+                        })
+                        .collect::<Result<_>>()
                 })
-                .collect::<Result<_>>()?
+                .await??
         };
-        // Parallel encoding pays only for parts of some size; tiny parts (many
+        // Encoding files at once pays only for parts of some size; tiny parts (many
         // partitions, few rows each) go one by one, with the budget checked after each.
         let rows = batch.num_rows();
-        let parallel = slices.len() > 1
-            && rows / slices.len() >= PARALLEL_MIN_ROWS
-            && tokio::runtime::Handle::try_current().is_ok();
+        let parallel = slices.len() > 1 && rows / slices.len() >= PARALLEL_MIN_ROWS;
         if !parallel {
             for (dir, rows) in slices {
                 let writer = self.take_or_open(&dir, 0).await?;
@@ -115,49 +118,26 @@ impl<'a> TableWriter<'a> {
         self.open_file(dir, in_flight)
     }
 
-    /// Encodes each part into its file, in parallel where a tokio runtime is running,
-    /// then closes files that are full and keeps memory within the budget.
+    /// Encodes each part into its file, all at once (their steps run side by side on
+    /// the CPU pool, their uploads on this task), then closes files that are full and
+    /// keeps memory within the budget.
     async fn write_group(&mut self, group: Vec<(String, FileWriter, RecordBatch)>) -> Result<()> {
+        let settings = &self.settings;
+        let written = futures::future::join_all(group.into_iter().map(
+            |(dir, mut writer, rows)| async move {
+                let result = writer.write(settings, rows).await;
+                (dir, writer, result)
+            },
+        ))
+        .await;
         let mut first_error = None;
-        let mut dirs = Vec::with_capacity(group.len());
-        if group.len() > 1 && tokio::runtime::Handle::try_current().is_ok() {
-            let tasks: Vec<_> = group
-                .into_iter()
-                .map(|(dir, mut writer, rows)| {
-                    let settings = Arc::clone(&self.settings);
-                    let task = tokio::spawn(async move {
-                        let result = writer.write(&settings, rows).await;
-                        (writer, result)
-                    });
-                    (dir, task)
-                })
-                .collect();
-            for (dir, task) in tasks {
-                match task.await {
-                    Ok((writer, result)) => {
-                        self.open.insert(dir.clone(), writer);
-                        if let Err(e) = result {
-                            first_error.get_or_insert(e);
-                        }
-                        dirs.push(dir);
-                    }
-                    Err(join) => {
-                        first_error.get_or_insert(Error::task_failed(
-                            &format!("writing partition {dir:?}"),
-                            join,
-                        ));
-                    }
-                }
+        let mut dirs = Vec::with_capacity(written.len());
+        for (dir, writer, result) in written {
+            self.open.insert(dir.clone(), writer);
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
             }
-        } else {
-            for (dir, mut writer, rows) in group {
-                let result = writer.write(&self.settings, rows).await;
-                self.open.insert(dir.clone(), writer);
-                if let Err(e) = result {
-                    first_error.get_or_insert(e);
-                }
-                dirs.push(dir);
-            }
+            dirs.push(dir);
         }
         if let Some(error) = first_error {
             return Err(error);
