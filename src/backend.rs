@@ -18,16 +18,27 @@ pub(crate) struct Backend {
     label: Arc<str>,
     bucket: Option<Arc<str>>,
     cpu: CpuPool,
+    /// Whether a create-only put leaves a temporary object beside its target while it
+    /// runs (object_store's local file system does), so small files are staged too.
+    stages_small_files: bool,
 }
 
 impl Backend {
     pub(crate) fn new(store: Arc<dyn ObjectStore>, label: impl Into<String>) -> Self {
+        let stages_small_files = store.to_string().starts_with("LocalFileSystem");
         Backend {
             store,
             label: label.into().into(),
             bucket: None,
             cpu: CpuPool::shared(),
+            stages_small_files,
         }
+    }
+
+    /// Whether small files are staged in the hidden area and published by rename (a
+    /// hard link on local disk) rather than put in place.
+    pub(crate) fn stages_small_files(&self) -> bool {
+        self.stages_small_files
     }
 
     /// Runs CPU work on `cpu` instead of the process-wide pool.

@@ -33,3 +33,79 @@ pub(crate) fn is_visible(table: &Path, location: &Path) -> bool {
         .prefix_match(table)
         .is_some_and(|mut rel| rel.all(|part| !is_hidden(part.as_ref())))
 }
+
+/// The one directory of a backend's root where this crate keeps what is not (yet) a
+/// table's data: staged uploads, the files and records of changes, leases. Hidden (a
+/// leading `_`), outside every table's tree, and no object in it ends in `.parquet`, so
+/// no reader and no glob a user writes picks anything up from it.
+pub const HIDDEN_ROOT: &str = "_parquet_storage";
+
+/// Suffix of a change's files before they are published.
+const STAGED_SUFFIX: &str = ".staged";
+
+/// Where one object is written before it is published under its own name: multipart
+/// uploads, and on local disk every file.
+pub(crate) fn upload_staging(id: &uuid::Uuid) -> Path {
+    Path::from(format!("{HIDDEN_ROOT}/staging/{}", id.simple()))
+}
+
+/// The directory of staged uploads.
+pub(crate) fn staging_dir() -> Path {
+    Path::from(format!("{HIDDEN_ROOT}/staging"))
+}
+
+/// The directory under which every table's bookkeeping is.
+pub(crate) fn tables_dir() -> Path {
+    Path::from(format!("{HIDDEN_ROOT}/tables"))
+}
+
+/// The directory of a table's bookkeeping: `kind` is `_txn` (committed changes), `_manifest`
+/// (finished ones), `_pending` (files of changes) or `_lease` (who may change it).
+/// The `_` keeps these apart from the directories of tables nested in the path.
+pub(crate) fn table_area(table: &str, kind: &str) -> Path {
+    Path::from(format!("{HIDDEN_ROOT}/tables/{table}/{kind}"))
+}
+
+/// Where file `relative` (partition directories included) of change `id` to `table`
+/// waits until it is published: under its file name alone (names are unique within a
+/// change), without `.parquet`. The change's record keeps the place in the table.
+pub(crate) fn pending_file(table: &str, id: &str, relative: &str) -> String {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    let stem = name.strip_suffix(".parquet").unwrap_or(name);
+    format!(
+        "{}/{id}/{stem}{STAGED_SUFFIX}",
+        table_area(table, "_pending")
+    )
+}
+
+/// The directory of change `id`'s pending files.
+pub(crate) fn pending_dir(table: &str, id: &str) -> Path {
+    Path::from(format!("{}/{id}", table_area(table, "_pending")))
+}
+
+/// The record of change `id` under `kind` (`_txn` or `_manifest`).
+pub(crate) fn change_record(table: &str, kind: &str, id: &str) -> Path {
+    Path::from(format!("{}/{id}.json", table_area(table, kind)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_objects_never_end_in_parquet_and_pending_paths_invert() {
+        let key = pending_file("a/b", "c1", "day=2024-01-01/x.parquet");
+        assert_eq!(key, "_parquet_storage/tables/a/b/_pending/c1/x.staged");
+        let rejects = pending_file("a/b", "c1", "_rejects/c1.ndjson");
+        assert_eq!(
+            rejects,
+            "_parquet_storage/tables/a/b/_pending/c1/c1.ndjson.staged"
+        );
+        assert!(
+            !upload_staging(&uuid::Uuid::now_v7())
+                .as_ref()
+                .ends_with(".parquet")
+        );
+        assert!(is_hidden(HIDDEN_ROOT));
+    }
+}

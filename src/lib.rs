@@ -130,6 +130,7 @@ pub use engine::{
     WrittenFile,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use layout::HIDDEN_ROOT;
 pub use metadata::{
     METADATA_PARTITIONING_KEY, METADATA_SCHEMA_KEY, METADATA_SCHEMA_VERSION_KEY,
     METADATA_VERSION_KEY, METADATA_WRITER_KEY,

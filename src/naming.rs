@@ -80,12 +80,6 @@ impl TablePath {
         self.0.rsplit('/').next().unwrap_or(&self.0)
     }
 
-    /// A hidden directory inside this table (such as `_pending/<id>`), addressed like a
-    /// table so writes can stage files there; readers of this table skip it.
-    pub(crate) fn hidden_child(&self, path: &str) -> TablePath {
-        TablePath(format!("{}/{}", self.0, path.trim_matches('/')))
-    }
-
     /// The object-store location of this table's directory.
     pub(crate) fn location(&self) -> object_store::path::Path {
         object_store::path::Path::from(self.0.as_str())

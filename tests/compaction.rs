@@ -19,7 +19,7 @@ use parquet_storage::partition::PartitionField;
 use parquet_storage::schema::{ColumnDef, SchemaRegistry, TableDef};
 use parquet_storage::{ScanOptions, StorageEngine, StorageEngineExt, WriteOptions};
 use support::faulty::FaultyStore;
-use support::{Backend, Kind, table};
+use support::{Backend, Kind, hidden_listing, short_lease, table};
 
 per_backend!(
     fields_appearing_vanishing_and_moving_unify_by_name,
@@ -36,6 +36,9 @@ per_backend!(
     rerun_over_the_same_sources_adds_nothing,
     ingest_killed_at_every_step_then_rerun_is_exact,
     in_place_compaction_killed_at_every_step_keeps_rows_exact,
+    two_compactions_at_once_change_the_table_once,
+    a_live_run_is_never_rolled_back,
+    vacuum_removes_what_dead_runs_left,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -787,16 +790,23 @@ async fn killed_at_every_step(backend: &Backend, spill: bool) {
     );
     for step in 1..=steps {
         let name = format!("k{spill}{step}");
-        let dying = backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _);
+        let dying = short_lease(
+            backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _),
+        );
         let died = fleet().run(&dying, &table(&name)).await;
-        assert!(died.is_err(), "the run survived its death at step {step}");
         let seen = ids(&backend.engine, &name).await;
+        // Dying while giving the lease up leaves the run's work done.
+        assert!(
+            died.is_err() || seen == all,
+            "the run survived its death at step {step} without finishing"
+        );
         assert!(
             seen.is_empty() || seen == all,
             "killed at step {step} of {steps}, a reader sees {} of 40 rows",
             seen.len()
         );
-        let rerun = fleet().run(&backend.engine, &table(&name)).await.unwrap();
+        let patient = short_lease(backend.engine.clone());
+        let rerun = fleet().run(&patient, &table(&name)).await.unwrap();
         assert_eq!(
             rerun.files_skipped + rerun.files,
             4,
@@ -807,7 +817,7 @@ async fn killed_at_every_step(backend: &Backend, spill: bool) {
             all,
             "killed at step {step}"
         );
-        let listing = backend.raw_listing(&table(&name)).await;
+        let listing = hidden_listing(backend, &table(&name)).await;
         assert!(
             !listing
                 .iter()
@@ -859,11 +869,14 @@ async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Bac
     for step in 1..=steps {
         let name = format!("i{step}");
         appends(name.clone()).await;
-        let dying = backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _);
+        let dying = short_lease(
+            backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _),
+        );
         let died = compact_in_place(&dying, &table(&name), None, WriteOptions::default()).await;
+        let files = backend.engine.list_files(&table(&name)).await.unwrap();
         assert!(
-            died.is_err(),
-            "the compaction survived its death at step {step}"
+            died.is_err() || files.len() == 2,
+            "the compaction survived its death at step {step} without finishing"
         );
         assert_eq!(
             ids(&backend.engine, &name).await,
@@ -884,7 +897,7 @@ async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Bac
             .len();
         assert!(files == 6 || files == 2, "step {step}: {files} files");
         compact_in_place(
-            &backend.engine,
+            &short_lease(backend.engine.clone()),
             &table(&name),
             None,
             WriteOptions::default(),
@@ -906,4 +919,212 @@ async fn in_place_compaction_killed_at_every_step_keeps_rows_exact(backend: &Bac
             2
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// One run at a time per table, and what dead runs leave
+
+/// Whether `path` is a change record being committed: where a gated run waits.
+fn is_commit(path: &Path) -> bool {
+    path.as_ref().contains("/_txn/")
+}
+
+/// A second compaction of a table another one is changing is refused with a clear,
+/// retryable error, or waits for it when told to; either way each row lands once.
+async fn two_compactions_at_once_change_the_table_once(backend: &Backend) {
+    put_fleet(backend, "twice").await;
+    let all: Vec<i64> = (0..40).collect();
+    let gated = Arc::new(FaultyStore::gated(backend.store(), is_commit));
+    let first_engine = backend.engine_over(|_| Arc::clone(&gated) as _);
+    let first = tokio::spawn({
+        let compaction = fleet_compaction(backend, "twice");
+        async move { compaction.run(&first_engine, &table("tw")).await }
+    });
+    gated.gate_reached().await;
+    let refused = fleet_compaction(backend, "twice")
+        .run(&backend.engine, &table("tw"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, parquet_storage::Error::LeaseHeld { table, .. } if table == "tw"),
+        "{refused:?}"
+    );
+    assert_eq!(refused.kind(), parquet_storage::ErrorKind::Busy);
+    assert!(refused.is_retryable());
+    assert!(refused.to_string().contains("try again later"), "{refused}");
+    // A second run that may wait starts once the first is done, and finds nothing new.
+    let waiting = tokio::spawn({
+        let compaction = fleet_compaction(backend, "twice");
+        let engine = short_lease(backend.engine.clone());
+        async move { compaction.run(&engine, &table("tw")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the waiting run did not wait");
+    gated.open_gate();
+    let first = first.await.unwrap().unwrap();
+    let second = waiting.await.unwrap().unwrap();
+    assert_eq!((first.files, first.rows_out), (4, 40));
+    assert_eq!(
+        (second.files, second.files_skipped, second.rows_out),
+        (0, 4, 0)
+    );
+    assert_eq!(ids(&backend.engine, "tw").await, all);
+}
+
+/// Neither `recover` nor `vacuum` rolls back the change of a run that is alive (it
+/// holds the table's lease), however old its files: the run then commits as usual.
+async fn a_live_run_is_never_rolled_back(backend: &Backend) {
+    put_fleet(backend, "live").await;
+    let gated = Arc::new(FaultyStore::gated(backend.store(), is_commit));
+    let engine = backend.engine_over(|_| Arc::clone(&gated) as _);
+    let run = tokio::spawn({
+        let compaction = fleet_compaction(backend, "live");
+        async move { compaction.run(&engine, &table("lv")).await }
+    });
+    gated.gate_reached().await;
+    let pending_before = hidden_listing(backend, &table("lv")).await;
+    assert!(pending_before.iter().any(|p| p.contains("/_pending/")));
+    let recovered = backend.engine.recover(&table("lv")).await.unwrap();
+    assert_eq!(recovered.live.len(), 1, "{recovered:?}");
+    assert!(recovered.rolled_back.is_empty());
+    let vacuumed = backend
+        .engine
+        .vacuum(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        vacuumed
+            .tables
+            .iter()
+            .all(|(_, r)| r.rolled_back.is_empty()),
+        "{vacuumed:?}"
+    );
+    let pending_now: Vec<String> = hidden_listing(backend, &table("lv"))
+        .await
+        .into_iter()
+        .filter(|p| p.contains("/_pending/"))
+        .collect();
+    let pending_then: Vec<String> = pending_before
+        .into_iter()
+        .filter(|p| p.contains("/_pending/"))
+        .collect();
+    assert_eq!(pending_now, pending_then);
+    gated.open_gate();
+    assert_eq!(run.await.unwrap().unwrap().rows_out, 40);
+    assert_eq!(
+        ids(&backend.engine, "lv").await,
+        (0..40).collect::<Vec<_>>()
+    );
+}
+
+/// What runs that died at any step left in the hidden area: `vacuum` leaves it while it
+/// is younger than asked, then removes it all, and no reader ever sees a difference.
+async fn vacuum_removes_what_dead_runs_left(backend: &Backend) {
+    put_fleet(backend, "dead").await;
+    let counting = Arc::new(FaultyStore::new(backend.store(), 0));
+    let engine = backend.engine_over(|_| Arc::clone(&counting) as _);
+    fleet_compaction(backend, "dead")
+        .run(&engine, &table("dc"))
+        .await
+        .unwrap();
+    let steps = counting.requests();
+    for step in 1..=steps {
+        let name = format!("d{step}");
+        let dying = short_lease(
+            backend.engine_over(|inner| Arc::new(FaultyStore::dying(inner, step)) as _),
+        );
+        let _ = fleet_compaction(backend, "dead")
+            .run(&dying, &table(&name))
+            .await;
+        // A write that dies with a multipart upload half done.
+        let big = noise(4, 400_000);
+        let _ = dying
+            .write_batch(
+                &table(&format!("{name}w")),
+                big,
+                WriteOptions::default().with_compression(parquet_storage::Compression::None),
+            )
+            .await;
+    }
+    let mut seen_before = Vec::new();
+    for step in 1..=steps {
+        seen_before.push(ids(&backend.engine, &format!("d{step}")).await);
+    }
+    let kept = backend
+        .engine
+        .vacuum(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(kept.staged_deleted, 0, "{kept:?}");
+    assert!(
+        kept.tables.iter().all(|(_, r)| r.rolled_back.is_empty()),
+        "{kept:?}"
+    );
+    let left = hidden_root_listing(backend).await;
+    assert!(
+        left.iter().any(|p| p.contains("/_pending/")),
+        "dead runs left no pending files to sweep: {left:?}"
+    );
+    if backend.kind == Kind::Local {
+        assert!(
+            left.iter().any(|p| p.contains("/staging/")),
+            "dead writes left no staged upload to sweep: {left:?}"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // the leases expire
+    let swept = backend
+        .engine
+        .vacuum(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let hidden = hidden_root_listing(backend).await;
+    assert!(
+        hidden
+            .iter()
+            .all(|p| p.contains("/_manifest/") || p.contains("/_lease/")),
+        "left after vacuum ({swept:?}): {hidden:?}"
+    );
+    for (step, before) in (1..=steps).zip(seen_before) {
+        assert_eq!(
+            ids(&backend.engine, &format!("d{step}")).await,
+            before,
+            "vacuum changed what a reader sees of d{step}"
+        );
+    }
+}
+
+/// Every object of the hidden area, relative to the root.
+async fn hidden_root_listing(backend: &Backend) -> Vec<String> {
+    use futures::TryStreamExt;
+    let prefix = Path::from(parquet_storage::HIDDEN_ROOT);
+    let mut all: Vec<String> = backend
+        .store()
+        .list(Some(&prefix))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    all.sort();
+    all
+}
+
+/// A batch of `columns` random Float64 columns of `rows` rows: incompressible, so its
+/// file is large.
+fn noise(columns: usize, rows: usize) -> RecordBatch {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let fields = (0..columns).map(|c| {
+        let values: Vec<f64> = (0..rows)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                f64::from_bits(state >> 2)
+            })
+            .collect();
+        (
+            format!("c{c}"),
+            Arc::new(arrow_array::Float64Array::from(values)) as arrow_array::ArrayRef,
+        )
+    });
+    RecordBatch::try_from_iter(fields).unwrap()
 }

@@ -1294,7 +1294,7 @@ async fn one_day_of_ninety_reads_only_that_day(b: &Backend) {
         vec![
             "list:ninety",
             "list:ninety/day=2024-11-15",
-            "list:ninety/_txn"
+            "list:_parquet_storage/tables/ninety/_txn"
         ],
         "{listed:?}"
     );

@@ -39,28 +39,29 @@ use super::source::{self, SourceFile, SourceSpec};
 use super::spill::{Segment, Spill};
 use super::{Compaction, CompactionSummary, SourceReport};
 use crate::engine::WriteOptions;
-use crate::engine::{RecordBatchStream, StorageEngine, WriteReceipt, WrittenFile};
+use crate::engine::{RecordBatchStream, WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
 use crate::naming::TablePath;
 use crate::store::ObjectStoreEngine;
 use crate::txn;
+use crate::txn::lease::Lease;
 
 /// Events a file's decoder may run ahead of the consumer.
 const EVENTS_IN_FLIGHT: usize = 2;
 
-/// Writes the decoded, enriched rows of a run as the table's new files, and says which.
+/// Writes the decoded, enriched rows of a run as pending files of its change, and says
+/// which.
 ///
 /// This is the one step of a run that creates output files: everything before it reads
-/// sources, everything after it only reports. A commit protocol (a manifest of consumed
-/// sources, replacing a partition in place) wraps this call; the consumed sources are
-/// [`CompactionSummary::sources`].
+/// sources, everything after it only reports or commits the change.
 pub(crate) async fn write_output(
     engine: &ObjectStoreEngine,
     table: &TablePath,
+    change: &str,
     rows: RecordBatchStream,
     options: WriteOptions,
 ) -> Result<WriteReceipt> {
-    engine.write_stream(table, rows, options).await
+    engine.write_pending(table, change, rows, options).await
 }
 
 /// What one file's decoder sends.
@@ -153,18 +154,39 @@ enum Sink<'a> {
     },
 }
 
+/// Runs a compaction while holding the table's lease, which it gives up however the
+/// run ends.
 pub(crate) async fn run(
     c: &Compaction,
     engine: &ObjectStoreEngine,
     table: &TablePath,
 ) -> Result<CompactionSummary> {
     let started = Instant::now();
+    let change = txn::Change::begin(table);
+    let lease = Lease::acquire(
+        engine.backend(),
+        table,
+        change.id(),
+        engine.lease_settings(),
+    )
+    .await?;
+    let outcome = run_leased(c, engine, table, change, &lease, started).await;
+    lease.release().await;
+    outcome
+}
+
+async fn run_leased(
+    c: &Compaction,
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    change: txn::Change,
+    lease: &Lease,
+    started: Instant,
+) -> Result<CompactionSummary> {
     let concurrency = c.concurrency.unwrap_or_else(|| engine.cpu_threads() + 1);
     // Finish or roll back what earlier runs left, then skip what they compacted.
-    let recovered = txn::recover(engine.backend(), table).await?;
+    let recovered = txn::recover(engine.backend(), table, Some(change.id())).await?;
     let consumed = txn::consumed_sources(engine.backend(), table).await?;
-    let change = txn::Change::begin(table);
-    let staging = change.staging();
     let run_id = change.id().to_string();
     let listed = SourceSpec::parse(&c.pattern)?.list(&c.store).await?;
     let (files, skipped): (Vec<SourceFile>, Vec<SourceFile>) = listed
@@ -214,10 +236,12 @@ pub(crate) async fn run(
         }
         _ => None,
     };
+    // By default the rejects are a file of the change, published with its data files.
+    let rejects_in_table = format!("{table}/{REJECTS_DIR}/{run_id}.ndjson");
     let rejects_path = c
         .rejects_path
         .clone()
-        .unwrap_or_else(|| format!("{staging}/{REJECTS_DIR}/{run_id}.ndjson"));
+        .unwrap_or_else(|| change.pending_file(&format!("{REJECTS_DIR}/{run_id}.ndjson")));
     let mut rejects = RejectWriter::new(
         Arc::clone(engine.object_store()),
         engine.to_string(),
@@ -288,8 +312,8 @@ pub(crate) async fn run(
         futures::stream::unfold(rx, |mut rx| async { rx.recv().await.map(|b| (b, rx)) }),
     );
     let write = tokio::spawn({
-        let (engine, staging) = (engine.clone(), staging.clone());
-        async move { write_output(&engine, &staging, rows, options).await }
+        let (engine, table, change) = (engine.clone(), table.clone(), change.id().to_string());
+        async move { write_output(&engine, &table, &change, rows, options).await }
     });
 
     let fed = match spilled {
@@ -349,11 +373,12 @@ pub(crate) async fn run(
     };
     let rejects_written = rejects.count();
     let rejects_path = rejects.finish().await?;
+    let committed_rejects = rejects_path.is_some() && c.rejects_path.is_none();
 
     // The commit point: the staged files (and the rejects, unless the caller put them
     // elsewhere) join the table, and the sources are recorded as compacted.
     let mut staged = receipt.files.clone();
-    if let Some(path) = rejects_path.as_ref().filter(|_| c.rejects_path.is_none()) {
+    if let Some(path) = rejects_path.as_ref().filter(|_| committed_rejects) {
         let location = object_store::path::Path::from(path.as_str());
         let meta = engine
             .object_store()
@@ -361,26 +386,19 @@ pub(crate) async fn run(
             .await
             .map_err(|e| engine.backend().error("head", &location, e))?;
         staged.push(WrittenFile {
-            path: path.clone(),
+            path: rejects_in_table.clone(),
             rows: rejects_written,
             bytes: meta.size,
         });
     }
-    let sources: Vec<txn::SourceKey> = files.iter().map(source_key).collect();
-    let published = |path: &str| match path.strip_prefix(&format!("{staging}/")) {
-        Some(relative) => format!("{table}/{relative}"),
-        None => path.to_string(),
+    let rejects_path = match committed_rejects {
+        true => Some(rejects_in_table),
+        false => rejects_path,
     };
-    let output: Vec<WrittenFile> = receipt
-        .files
-        .iter()
-        .map(|f| WrittenFile {
-            path: published(&f.path),
-            ..f.clone()
-        })
-        .collect();
-    let rejects_path = rejects_path.map(|p| published(&p));
+    let sources: Vec<txn::SourceKey> = files.iter().map(source_key).collect();
+    let output = receipt.files.clone();
     if !sources.is_empty() {
+        lease.check().await?;
         change
             .commit(engine.backend(), "ingest", &staged, &[], sources)
             .await?;
@@ -469,9 +487,11 @@ async fn infer(
 ) -> Inferred {
     // Files finish in any order (one slow file does not hold a free slot back) and
     // are merged in path order at the end, so the column order is the same.
-    let mut passes = futures::stream::iter(files.iter().enumerate())
-        .map(|(index, file)| {
-            let reader = source::open(store, file, buffers);
+    // By index, not by reference: a stream of references makes the run's future not
+    // `Send` for every lifetime, so that it could not be spawned.
+    let mut passes = futures::stream::iter(0..files.len())
+        .map(|index| {
+            let reader = source::open(store, &files[index], buffers);
             let pass = tokio::task::spawn_blocking(move || infer_file(reader));
             async move { (index, pass.await) }
         })

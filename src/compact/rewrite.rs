@@ -4,15 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::DataFile;
 use crate::engine::ScanOptions;
 use crate::engine::WriteOptions;
-use crate::engine::{DataFile, StorageEngine};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::partition::{self, PartitionField};
 use crate::read;
 use crate::store::ObjectStoreEngine;
+use crate::txn::lease::Lease;
 use crate::txn::{self, Recovery};
 
 /// What an in-place compaction did.
@@ -40,7 +41,8 @@ pub struct RewriteSummary {
 /// Rewrites every partition of `table` that `partitions` may match (a filter on
 /// partition columns; `None`: all) and that has more than one file into files of
 /// `options`' target size, sorted as `options` says. Files are taken whole. Files
-/// appended meanwhile are left alone. One compaction of a table at a time: it first
+/// appended meanwhile are left alone. One compaction of a table at a time: it holds the
+/// table's lease while it runs ([`ObjectStoreEngine::with_lease_settings`]), and first
 /// [recovers](ObjectStoreEngine::recover) what earlier ones left.
 pub async fn compact_in_place(
     engine: &ObjectStoreEngine,
@@ -48,7 +50,28 @@ pub async fn compact_in_place(
     partitions: Option<&Filter>,
     options: WriteOptions,
 ) -> Result<RewriteSummary> {
-    let recovered = txn::recover(engine.backend(), table).await?;
+    let change = txn::Change::begin(table);
+    let lease = Lease::acquire(
+        engine.backend(),
+        table,
+        change.id(),
+        engine.lease_settings(),
+    )
+    .await?;
+    let outcome = rewrite(engine, table, partitions, options, change, &lease).await;
+    lease.release().await;
+    outcome
+}
+
+async fn rewrite(
+    engine: &ObjectStoreEngine,
+    table: &TablePath,
+    partitions: Option<&Filter>,
+    options: WriteOptions,
+    change: txn::Change,
+    lease: &Lease,
+) -> Result<RewriteSummary> {
+    let recovered = txn::recover(engine.backend(), table, Some(change.id())).await?;
     let listed = read::listing::list_matching(engine.backend(), table, partitions).await?;
     let mut by_partition: BTreeMap<Vec<(String, Option<String>)>, Vec<DataFile>> = BTreeMap::new();
     for file in listed {
@@ -70,8 +93,6 @@ pub async fn compact_in_place(
         .map(|(key, _)| PartitionField::column(key.clone()))
         .collect();
     let files: Vec<DataFile> = by_partition.values().flatten().cloned().collect();
-    let change = txn::Change::begin(table);
-    let staging = change.staging();
     let rows = read::scan_listed(
         engine.backend(),
         table,
@@ -84,7 +105,9 @@ pub async fn compact_in_place(
         .with_partition_by(partition_by)
         .with_stem(table.name())
         .with_overwrite(false);
-    let receipt = engine.write_stream(&staging, rows, options).await?;
+    let receipt = engine
+        .write_pending(table, change.id(), rows, options)
+        .await?;
 
     // Partition values go through a typed column and back: check each new file landed
     // in the directory its rows came from before anything is committed.
@@ -95,7 +118,7 @@ pub async fn compact_in_place(
                 .iter()
                 .map(|(k, v)| partition::encode_segment(k, v.as_deref()))
                 .collect();
-            format!("{}/{}/", staging.as_str(), segments.join("/"))
+            format!("{table}/{}/", segments.join("/"))
         })
         .collect();
     if let Some(stray) = receipt
@@ -103,7 +126,7 @@ pub async fn compact_in_place(
         .iter()
         .find(|f| !dirs.iter().any(|d| f.path.starts_with(d)))
     {
-        let _ = txn::recover(engine.backend(), table).await;
+        let _ = txn::recover(engine.backend(), table, None).await;
         return Err(Error::internal(format!(
             "compacting {table}: {} would change its partition; nothing was replaced",
             stray.path
@@ -119,6 +142,7 @@ pub async fn compact_in_place(
         bytes_after: receipt.bytes,
         recovered,
     };
+    lease.check().await?;
     change
         .commit(
             engine.backend(),

@@ -283,6 +283,33 @@ pub enum Error {
         source: BoxError,
     },
 
+    /// Another run holds the table's lease: one compaction changes a table at a time.
+    #[error(
+        "{backend}: table {table} is being changed by another run (change {change}, its lease runs to {expires}); try again later"
+    )]
+    LeaseHeld {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+        /// The change the other run is making.
+        change: String,
+        /// When its lease expires unless renewed.
+        expires: chrono::DateTime<chrono::Utc>,
+    },
+
+    /// This run's lease on the table expired and another run took it over (this run
+    /// stalled longer than the lease's time to live); nothing was committed.
+    #[error(
+        "{backend}: table {table}: another run took over this run's lease; nothing was committed"
+    )]
+    LeaseLost {
+        /// The backend, as a URL.
+        backend: String,
+        /// The table path.
+        table: String,
+    },
+
     /// A broken invariant inside this crate: a bug, never the caller's doing.
     #[error(
         "internal error in parquet-storage (a bug; please report it with this message): {message}"
@@ -324,6 +351,8 @@ pub enum ErrorKind {
     /// The backend failed in a way that may pass: a timeout, a dropped connection, a
     /// server error or throttling (after the store's own retries).
     Unavailable,
+    /// Another run is changing the table; it will be free again.
+    Busy,
     /// Another failure of the backend or of local files.
     Io,
     /// A bug in this crate.
@@ -359,15 +388,17 @@ impl Error {
             | Error::SchemaFile { .. }
             | Error::InvalidPgType { .. }
             | Error::Ddl { .. } => ErrorKind::InvalidInput,
+            Error::LeaseHeld { .. } | Error::LeaseLost { .. } => ErrorKind::Busy,
             Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 
     /// Whether trying the same operation again may succeed: the backend was
-    /// [unavailable](ErrorKind::Unavailable). Every write of this crate is all or
-    /// nothing, so a failed one can be retried as it was.
+    /// [unavailable](ErrorKind::Unavailable), or another run was changing the table
+    /// ([busy](ErrorKind::Busy)). A failed write leaves nothing of itself visible, so it
+    /// can be retried as it was.
     pub fn is_retryable(&self) -> bool {
-        self.kind() == ErrorKind::Unavailable
+        matches!(self.kind(), ErrorKind::Unavailable | ErrorKind::Busy)
     }
 
     /// A broken invariant of this crate.

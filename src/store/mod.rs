@@ -12,6 +12,7 @@ mod s3;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use object_store::ObjectStore;
@@ -29,8 +30,10 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::read;
+use crate::txn::lease::LeaseSettings;
+use crate::txn::vacuum::Vacuum;
 use crate::txn::{self, Recovery};
-use crate::write;
+use crate::write::{self, Placement};
 
 /// The [`StorageEngine`] over any [`ObjectStore`].
 ///
@@ -47,6 +50,7 @@ use crate::write;
 #[derive(Clone)]
 pub struct ObjectStoreEngine {
     backend: Backend,
+    lease: LeaseSettings,
 }
 
 impl ObjectStoreEngine {
@@ -57,6 +61,7 @@ impl ObjectStoreEngine {
     /// `RenameTargetMode::Create`; the stores this crate builds all do.
     pub fn new(store: Arc<dyn ObjectStore>, label: impl Into<String>) -> Self {
         ObjectStoreEngine {
+            lease: LeaseSettings::default(),
             backend: Backend::new(store, label),
         }
     }
@@ -136,12 +141,49 @@ impl ObjectStoreEngine {
         &self.backend
     }
 
+    /// How this engine's compactions take a table's lease (one compaction per table at a
+    /// time; see [`crate::txn::lease`]): its time to live (default a minute; a run that
+    /// dies holds the table that long) and how long a second run waits for it before
+    /// failing with [`Error::LeaseHeld`] (default: not at all).
+    pub fn with_lease_settings(mut self, settings: LeaseSettings) -> Self {
+        self.lease = settings;
+        self
+    }
+
+    /// The lease settings of this engine's compactions.
+    pub fn lease_settings(&self) -> LeaseSettings {
+        self.lease
+    }
+
     /// Finishes every committed change of `table` and rolls back every uncommitted one
-    /// (a compaction that died before its commit point); see [`crate::txn`]. Run it
-    /// when no change is being made to the table: a change still staging would be
-    /// rolled back.
+    /// (a compaction that died before its commit point); see [`crate::txn`]. The change
+    /// of a run that holds the table's lease is left alone, so this is safe to run at
+    /// any time. After it, every reader, this crate's or another's, sees the same files.
     pub async fn recover(&self, table: &TablePath) -> Result<Recovery> {
-        txn::recover(&self.backend, table).await
+        txn::recover(&self.backend, table, None).await
+    }
+
+    /// Removes what writers that died left in the hidden area, engine-wide: staged
+    /// uploads not modified for `older_than` (choose it longer than your slowest
+    /// single-file upload takes; an hour is safe), and the files of uncommitted changes
+    /// older than that which no live run holds; committed changes are finished. Nothing
+    /// a reader sees changes. On S3, also set a lifecycle rule that aborts incomplete
+    /// multipart uploads: their parts are not objects, so no listing finds them.
+    pub async fn vacuum(&self, older_than: Duration) -> Result<Vacuum> {
+        txn::vacuum::vacuum(&self.backend, older_than).await
+    }
+
+    /// Writes `input` as pending files of change `change` to `table`, for a transaction
+    /// to commit ([`crate::txn`]).
+    pub(crate) async fn write_pending(
+        &self,
+        table: &TablePath,
+        change: &str,
+        input: RecordBatchStream,
+        options: WriteOptions,
+    ) -> Result<WriteReceipt> {
+        let placement = Placement::Pending(change.to_string());
+        write::write_stream(&self.backend, table, input, options, placement).await
     }
 }
 
@@ -167,7 +209,7 @@ impl StorageEngine for ObjectStoreEngine {
         input: RecordBatchStream,
         options: WriteOptions,
     ) -> Result<WriteReceipt> {
-        write::write_stream(&self.backend, table, input, options).await
+        write::write_stream(&self.backend, table, input, options, Placement::Table).await
     }
 
     async fn scan(&self, table: &TablePath, options: ScanOptions) -> Result<RecordBatchStream> {

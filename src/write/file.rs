@@ -51,7 +51,11 @@ pub(crate) struct FileWriter {
     sink: UploadSink,
     /// What the sink holds in memory.
     held: Arc<AtomicUsize>,
+    /// Where the file is written.
     path: Path,
+    /// Where the receipt says it is: `path`, or for a change's pending file the place
+    /// in the table it will have once the change is committed.
+    reported: String,
     rows: u64,
     /// Rows held back to be sorted before they form a row group.
     pending: Vec<RecordBatch>,
@@ -60,7 +64,12 @@ pub(crate) struct FileWriter {
 }
 
 impl FileWriter {
-    pub(crate) fn new(settings: &FileSettings, path: Path, staging: Path) -> Result<Self> {
+    pub(crate) fn new(
+        settings: &FileSettings,
+        path: Path,
+        reported: String,
+        staging: Path,
+    ) -> Result<Self> {
         let held = Arc::new(AtomicUsize::new(0));
         let sink = UploadSink::new(
             &settings.backend,
@@ -82,6 +91,7 @@ impl FileWriter {
             sink,
             held,
             path,
+            reported,
             rows: 0,
             pending: Vec::new(),
             pending_rows: 0,
@@ -265,11 +275,11 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Completes the file and publishes it.
+    /// Completes the file and publishes it: what the receipt says, and where it is.
     pub(crate) async fn finish(
         mut self,
         settings: &FileSettings,
-    ) -> std::result::Result<WrittenFile, (Error, Self)> {
+    ) -> std::result::Result<(WrittenFile, Path), (Error, Self)> {
         if let Err(e) = self.write_sorted(settings).await {
             return Err((e, self));
         }
@@ -285,11 +295,12 @@ impl FileWriter {
         if let Err(error) = completed {
             return Err((error, self));
         }
-        Ok(WrittenFile {
-            path: self.path.to_string(),
+        let file = WrittenFile {
+            path: self.reported,
             rows: self.rows,
             bytes: self.sink.bytes,
-        })
+        };
+        Ok((file, self.path))
     }
 
     /// Abandons the file: nothing of it stays visible.

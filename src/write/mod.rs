@@ -35,6 +35,17 @@ use file::FileSettings;
 use table::TableWriter;
 use upload::Mode;
 
+/// Where a write puts its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// In the table, each published as it is completed.
+    Table,
+    /// As files of change `0` to the table, waiting in the hidden area until the change
+    /// is committed ([`crate::txn`]); the receipt names the places in the table they
+    /// will have.
+    Pending(String),
+}
+
 /// Writes `input` to `table` as new files: one per partition, more where a file reaches
 /// its target size.
 pub(crate) async fn write_stream(
@@ -42,6 +53,7 @@ pub(crate) async fn write_stream(
     table: &TablePath,
     mut input: RecordBatchStream,
     options: WriteOptions,
+    placement: Placement,
 ) -> Result<WriteReceipt> {
     options.validate()?;
     let schema = match &options.schema {
@@ -87,7 +99,7 @@ pub(crate) async fn write_stream(
         sort_by,
         encoding_threads: options.encoding_threads,
     };
-    let mut writer = TableWriter::new(settings, &options, table);
+    let mut writer = TableWriter::new(settings, &options, table, placement);
 
     let mut rows = 0u64;
     let mut index = 0usize;
@@ -139,9 +151,6 @@ fn data_schema(schema: &SchemaRef, partition_by: &[PartitionField]) -> SchemaRef
         .collect();
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
-
-/// Name of the hidden directory, inside a table, where multipart uploads are staged.
-pub(crate) const STAGING_DIR: &str = "_staging";
 
 /// Compares a batch's columns with the write's schema: names, types and nullability,
 /// ignoring metadata.

@@ -9,10 +9,12 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use rustc_hash::FxHashMap;
 
+use super::Placement;
 use super::file::{FileSettings, FileWriter};
 use crate::engine::WriteOptions;
 use crate::engine::{WriteReceipt, WrittenFile};
 use crate::error::{Error, Result};
+use crate::layout;
 use crate::naming::{FileName, TablePath};
 use crate::partition::{self, PartitionField};
 
@@ -21,12 +23,15 @@ const PARALLEL_MIN_ROWS: usize = 4096;
 
 pub(crate) struct TableWriter<'a> {
     settings: Arc<FileSettings>,
+    placement: Placement,
     options: &'a WriteOptions,
     table: &'a TablePath,
     /// Open files by partition directory ("" without partitioning).
     open: FxHashMap<String, FileWriter>,
     /// Files completed and published by this write.
-    written: Vec<WrittenFile>,
+    /// Files completed by this write, with where each is (a pending file's receipt
+    /// names its place in the table).
+    written: Vec<(WrittenFile, Path)>,
     peak_buffered: usize,
 }
 
@@ -35,8 +40,10 @@ impl<'a> TableWriter<'a> {
         settings: FileSettings,
         options: &'a WriteOptions,
         table: &'a TablePath,
+        placement: Placement,
     ) -> Self {
         TableWriter {
+            placement,
             settings: Arc::new(settings),
             options,
             table,
@@ -202,21 +209,21 @@ impl<'a> TableWriter<'a> {
             None => FileName::generate(self.options.stem.as_deref().unwrap_or(self.table.name()))?,
         };
         let table = self.table.as_str();
-        let path = if dir.is_empty() {
-            format!("{table}/{name}")
+        let relative = if dir.is_empty() {
+            name.to_string()
         } else {
-            format!("{table}/{dir}/{name}")
+            format!("{dir}/{name}")
         };
-        let staging = format!(
-            "{table}/{}/{}",
-            super::STAGING_DIR,
-            uuid::Uuid::now_v7().simple()
-        );
+        let in_table = format!("{table}/{relative}");
+        let path = match &self.placement {
+            Placement::Table => in_table.clone(),
+            Placement::Pending(change) => layout::pending_file(table, change, &relative),
+        };
         // Partition values are already percent-encoded: take the text as the key as is.
-        let parse = |p: &str| {
-            Path::parse(p).map_err(|e| Error::config(format!("invalid object path {p:?}: {e}")))
-        };
-        FileWriter::new(&self.settings, parse(&path)?, parse(&staging)?)
+        let path = Path::parse(&path)
+            .map_err(|e| Error::internal(format!("invalid object path {path:?}: {e}")))?;
+        let staging = layout::upload_staging(&uuid::Uuid::now_v7());
+        FileWriter::new(&self.settings, path, in_table, staging)
     }
 
     /// Completes and publishes the file of partition `dir`.
@@ -225,8 +232,8 @@ impl<'a> TableWriter<'a> {
             return Ok(());
         };
         match writer.finish(&self.settings).await {
-            Ok(file) => {
-                self.written.push(file);
+            Ok(done) => {
+                self.written.push(done);
                 Ok(())
             }
             Err((error, writer)) => {
@@ -259,10 +266,11 @@ impl<'a> TableWriter<'a> {
                 return Err((error, self));
             }
         }
-        let rows = self.written.iter().map(|f| f.rows).sum();
-        let bytes = self.written.iter().map(|f| f.bytes).sum();
+        let files: Vec<WrittenFile> = self.written.drain(..).map(|(f, _)| f).collect();
+        let rows = files.iter().map(|f| f.rows).sum();
+        let bytes = files.iter().map(|f| f.bytes).sum();
         Ok(WriteReceipt {
-            files: std::mem::take(&mut self.written),
+            files,
             rows,
             bytes,
             peak_buffered_bytes: self.peak_buffered as u64,
@@ -277,10 +285,8 @@ impl<'a> TableWriter<'a> {
             writer.abort().await;
         }
         let store = self.settings.backend.store();
-        for file in &self.written {
-            if let Ok(path) = Path::parse(&file.path) {
-                let _ = store.delete(&path).await;
-            }
+        for (_, path) in &self.written {
+            let _ = store.delete(path).await;
         }
     }
 }

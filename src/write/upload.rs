@@ -1,5 +1,7 @@
 //! The byte sink under the Parquet encoder: one create-only `PUT` for a small file, a
 //! multipart upload to a hidden staging key and a create-only rename for a large one.
+//! On local disk a small file is staged too, since object_store's create-only put
+//! writes a temporary file beside its target, which a killed process leaves behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,12 +10,11 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use object_store::path::Path;
 use object_store::{
-    MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions,
-    PutPayload, RenameOptions, RenameTargetMode,
+    ObjectStore, ObjectStoreExt, PutMode, PutMultipartOptions, PutOptions, PutPayload,
+    RenameOptions, RenameTargetMode, WriteMultipart,
 };
 use parquet::arrow::async_writer::AsyncFileWriter;
 use parquet::errors::ParquetError;
-use tokio::task::JoinSet;
 
 use crate::backend::Backend;
 
@@ -34,8 +35,16 @@ enum State {
     Closed,
 }
 
-/// The byte sink under the encoder (`encode.rs`): one `PUT` for small files, a staged multipart
-/// upload and a create-only rename for large ones.
+/// A multipart upload (object_store's `WriteMultipart`, which aborts the upload when
+/// its completion fails) and what it has been given, for the memory accounting.
+struct Multipart {
+    upload: WriteMultipart,
+    /// Bytes handed to the upload.
+    bytes: usize,
+}
+
+/// The byte sink under the encoder (`encode.rs`): one `PUT` for small files, a staged
+/// multipart upload and a create-only rename for large ones.
 pub(crate) struct UploadSink {
     backend: Backend,
     target: Path,
@@ -52,7 +61,7 @@ pub(crate) struct UploadSink {
 }
 
 impl UploadSink {
-    /// A sink for `target`, staging a large file at `staging`.
+    /// A sink for `target`, staging at `staging` what is not put in one request.
     pub(crate) fn new(
         backend: &Backend,
         target: Path,
@@ -76,12 +85,13 @@ impl UploadSink {
     }
 
     /// Publishes the bytes held in memory: the buffer of a small file, or the part being
-    /// filled and the parts in flight.
+    /// filled and the parts in flight (at most `concurrency`).
     fn update_held(&self) {
         let held = match &self.state {
             State::Buffering(_, size) => *size,
             State::Uploading(multipart) => {
-                multipart.pending_len + multipart.in_flight.len() * self.part_size
+                let parts = multipart.bytes / self.part_size;
+                multipart.bytes % self.part_size + parts.min(self.concurrency) * self.part_size
             }
             State::Staged | State::Closed => 0,
         };
@@ -96,18 +106,49 @@ impl UploadSink {
         ParquetError::External(Box::new(self.backend.error(operation, path, e)))
     }
 
+    /// Hands `bytes` to the upload once fewer than `concurrency` parts are in flight.
     async fn push_part_bytes(&mut self, bytes: Bytes) -> parquet::errors::Result<()> {
-        let (part_size, concurrency) = (self.part_size, self.concurrency);
-        if let State::Uploading(multipart) = &mut self.state
-            && let Err(e) = multipart.push(bytes, part_size, concurrency).await
-        {
-            return Err(self.fail("upload part", &self.staging, e));
+        let concurrency = self.concurrency;
+        if let State::Uploading(multipart) = &mut self.state {
+            if let Err(e) = multipart.upload.wait_for_capacity(concurrency).await {
+                return Err(self.fail("upload part", &self.staging, e));
+            }
+            multipart.bytes += bytes.len();
+            multipart.upload.put(bytes);
         }
+        Ok(())
+    }
+
+    /// Renames the complete staging object to the target, create-only unless told to
+    /// overwrite: on S3 a conditional copy and a delete, on local disk a hard link.
+    async fn publish_staged(&mut self) -> parquet::errors::Result<()> {
+        self.state = State::Staged;
+        let target_mode = match self.mode {
+            Mode::Create => RenameTargetMode::Create,
+            Mode::Overwrite => RenameTargetMode::Overwrite,
+        };
+        self.store()
+            .rename_opts(
+                &self.staging,
+                &self.target,
+                RenameOptions::new().with_target_mode(target_mode),
+            )
+            .await
+            .map_err(|e| self.fail("publish", &self.target, e))?;
+        self.state = State::Closed;
         Ok(())
     }
 
     async fn complete_inner(&mut self) -> parquet::errors::Result<()> {
         match std::mem::replace(&mut self.state, State::Closed) {
+            State::Buffering(chunks, _) if self.backend.stages_small_files() => {
+                let payload = PutPayload::from_iter(chunks);
+                self.store()
+                    .put(&self.staging, payload)
+                    .await
+                    .map_err(|e| self.fail("put", &self.staging, e))?;
+                self.publish_staged().await?;
+            }
             State::Buffering(chunks, _) => {
                 let mode = match self.mode {
                     Mode::Create => PutMode::Create,
@@ -119,26 +160,14 @@ impl UploadSink {
                     .await
                     .map_err(|e| self.fail("put", &self.target, e))?;
             }
-            State::Uploading(mut multipart) => {
-                if let Err(e) = multipart.finish(self.concurrency).await {
-                    // Keep it, so that `abort` aborts the upload.
-                    self.state = State::Uploading(multipart);
-                    return Err(self.fail("complete multipart upload", &self.staging, e));
-                }
-                self.state = State::Staged;
-                let target_mode = match self.mode {
-                    Mode::Create => RenameTargetMode::Create,
-                    Mode::Overwrite => RenameTargetMode::Overwrite,
-                };
-                self.store()
-                    .rename_opts(
-                        &self.staging,
-                        &self.target,
-                        RenameOptions::new().with_target_mode(target_mode),
-                    )
+            State::Uploading(multipart) => {
+                // A failed completion has aborted the upload already.
+                multipart
+                    .upload
+                    .finish()
                     .await
-                    .map_err(|e| self.fail("publish", &self.target, e))?;
-                self.state = State::Closed;
+                    .map_err(|e| self.fail("complete multipart upload", &self.staging, e))?;
+                self.publish_staged().await?;
             }
             State::Staged | State::Closed => {}
         }
@@ -147,11 +176,11 @@ impl UploadSink {
 
     /// Abandons the write: aborts a multipart upload and removes anything staged. Best
     /// effort: the staging key is hidden from readers, so a leftover one (when even the
-    /// delete fails) costs space, never correctness.
+    /// delete fails) costs space, never correctness, and `vacuum` removes it.
     pub(crate) async fn abort(mut self) {
         match std::mem::replace(&mut self.state, State::Closed) {
             State::Uploading(multipart) => {
-                multipart.abort().await;
+                let _ = multipart.upload.abort().await;
                 let _ = self.store().delete(&self.staging).await;
             }
             State::Staged => {
@@ -180,7 +209,10 @@ impl AsyncFileWriter for UploadSink {
                         .put_multipart_opts(&self.staging, PutMultipartOptions::default())
                         .await
                         .map_err(|e| self.fail("start multipart upload", &self.staging, e))?;
-                    self.state = State::Uploading(Multipart::new(upload));
+                    self.state = State::Uploading(Multipart {
+                        upload: WriteMultipart::new_with_chunk_size(upload, part_size),
+                        bytes: 0,
+                    });
                     for chunk in chunks {
                         self.push_part_bytes(chunk).await?;
                     }
@@ -203,88 +235,5 @@ impl AsyncFileWriter for UploadSink {
             self.update_held();
             outcome
         })
-    }
-}
-
-/// A multipart upload with at most a few parts in flight, each `part_size` bytes but
-/// the last. Unlike object_store's `WriteMultipart`, a failed completion can still be
-/// aborted.
-struct Multipart {
-    upload: Box<dyn MultipartUpload>,
-    pending: Vec<Bytes>,
-    pending_len: usize,
-    in_flight: JoinSet<object_store::Result<()>>,
-}
-
-impl Multipart {
-    fn new(upload: Box<dyn MultipartUpload>) -> Self {
-        Multipart {
-            upload,
-            pending: Vec::new(),
-            pending_len: 0,
-            in_flight: JoinSet::new(),
-        }
-    }
-
-    /// Buffers `bytes` (slices share memory: no copy), sending every full part once
-    /// fewer than `max_in_flight` parts are uploading.
-    async fn push(
-        &mut self,
-        mut bytes: Bytes,
-        part_size: usize,
-        max_in_flight: usize,
-    ) -> object_store::Result<()> {
-        while !bytes.is_empty() {
-            let take = (part_size - self.pending_len).min(bytes.len());
-            self.pending.push(bytes.split_to(take));
-            self.pending_len += take;
-            if self.pending_len == part_size {
-                self.wait_for_capacity(max_in_flight).await?;
-                self.send_part();
-            }
-        }
-        Ok(())
-    }
-
-    fn send_part(&mut self) {
-        let payload = PutPayload::from_iter(std::mem::take(&mut self.pending));
-        self.pending_len = 0;
-        self.in_flight.spawn(self.upload.put_part(payload));
-    }
-
-    /// Waits until fewer than `max_in_flight` parts are uploading.
-    async fn wait_for_capacity(&mut self, max_in_flight: usize) -> object_store::Result<()> {
-        while self.in_flight.len() >= max_in_flight {
-            match self.in_flight.join_next().await {
-                Some(done) => done.map_err(join_error)??,
-                None => break,
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the last (short) part, waits for every part, and completes the upload.
-    async fn finish(&mut self, max_in_flight: usize) -> object_store::Result<()> {
-        if self.pending_len > 0 {
-            self.wait_for_capacity(max_in_flight).await?;
-            self.send_part();
-        }
-        while let Some(done) = self.in_flight.join_next().await {
-            done.map_err(join_error)??;
-        }
-        self.upload.complete().await.map(drop)
-    }
-
-    async fn abort(mut self) {
-        self.in_flight.abort_all();
-        while self.in_flight.join_next().await.is_some() {}
-        let _ = self.upload.abort().await;
-    }
-}
-
-fn join_error(e: tokio::task::JoinError) -> object_store::Error {
-    object_store::Error::Generic {
-        store: "parquet_storage",
-        source: Box::new(e),
     }
 }

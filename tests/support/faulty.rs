@@ -34,6 +34,14 @@ struct Counter {
     /// Bytes of object data returned by gets.
     bytes_read: std::sync::atomic::AtomicU64,
     fail_at: usize,
+    /// Mutating request (1-based) at which the process stops: it says so on stdout and
+    /// every request from then on blocks its thread, for a parent to kill it there.
+    pause_at: usize,
+    /// A put of an object this matches waits for `gate_open` (after `gate_reached`).
+    gate: Option<fn(&Path) -> bool>,
+    gate_reached: tokio::sync::Notify,
+    gate_open: std::sync::atomic::AtomicBool,
+    gate_opened: tokio::sync::Notify,
     parts: AtomicUsize,
     part_bytes_in_flight: AtomicUsize,
     max_part_bytes_in_flight: AtomicUsize,
@@ -42,6 +50,17 @@ struct Counter {
 impl Counter {
     fn check(&self, what: &str) -> Result<()> {
         let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.pause_at > 0 && n >= self.pause_at {
+            if n == self.pause_at {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "PAUSED at request {n} ({what})");
+                let _ = out.flush();
+            }
+            loop {
+                std::thread::park();
+            }
+        }
         if n == self.fail_at || (self.dies && self.fail_at > 0 && n > self.fail_at) {
             return Err(object_store::Error::Generic {
                 store: "FaultyStore",
@@ -77,6 +96,42 @@ impl FaultyStore {
         }
     }
 
+    /// A store that stops the process at mutating request `at`: see `Counter::pause_at`.
+    pub fn pausing(inner: Arc<dyn ObjectStore>, at: usize) -> Self {
+        FaultyStore {
+            inner,
+            state: Arc::new(Counter {
+                pause_at: at,
+                ..Counter::default()
+            }),
+        }
+    }
+
+    /// A store whose puts of objects `gate` matches wait until [`open_gate`]: a run can
+    /// be held at a chosen point while a test looks at what it has left so far.
+    ///
+    /// [`open_gate`]: FaultyStore::open_gate
+    pub fn gated(inner: Arc<dyn ObjectStore>, gate: fn(&Path) -> bool) -> Self {
+        FaultyStore {
+            inner,
+            state: Arc::new(Counter {
+                gate: Some(gate),
+                ..Counter::default()
+            }),
+        }
+    }
+
+    /// Waits until a put reached the gate.
+    pub async fn gate_reached(&self) {
+        self.state.gate_reached.notified().await
+    }
+
+    /// Lets the puts waiting at the gate, and every later one, through.
+    pub fn open_gate(&self) {
+        self.state.gate_open.store(true, Ordering::SeqCst);
+        self.state.gate_opened.notify_waiters();
+    }
+
     /// Mutating requests seen so far.
     pub fn requests(&self) -> usize {
         self.state.seen.load(Ordering::SeqCst)
@@ -107,9 +162,11 @@ impl FaultyStore {
     }
 }
 
+/// Shows as the store it wraps, so that an engine over it treats it as that store
+/// (a local file system's small files are staged).
 impl fmt::Display for FaultyStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FaultyStore({})", self.inner)
+        fmt::Display::fmt(&self.inner, f)
     }
 }
 
@@ -123,6 +180,18 @@ impl ObjectStore for FaultyStore {
         opts: PutOptions,
     ) -> Result<PutResult> {
         self.state.check("put")?;
+        if self.state.gate.is_some_and(|gate| gate(location)) {
+            self.state.gate_reached.notify_one();
+            loop {
+                let opened = self.state.gate_opened.notified();
+                let mut opened = std::pin::pin!(opened);
+                opened.as_mut().enable();
+                if self.state.gate_open.load(Ordering::SeqCst) {
+                    break;
+                }
+                opened.await;
+            }
+        }
         self.inner.put_opts(location, payload, opts).await
     }
 

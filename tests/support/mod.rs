@@ -122,6 +122,35 @@ pub fn cells<T: std::fmt::Debug + Clone + 'static>(
     }
 }
 
+/// `engine` with a lease short enough that a run killed while holding it frees the
+/// table quickly, and that a second run waits for it.
+pub fn short_lease(engine: ObjectStoreEngine) -> ObjectStoreEngine {
+    engine.with_lease_settings(parquet_storage::txn::lease::LeaseSettings {
+        ttl: std::time::Duration::from_millis(400),
+        wait: std::time::Duration::from_secs(5),
+    })
+}
+
+/// Every object of the hidden area that belongs to `table` (staged files, change
+/// records, leases), as paths relative to the root.
+pub async fn hidden_listing(backend: &Backend, table: &TablePath) -> Vec<String> {
+    use futures::TryStreamExt;
+    let prefix = object_store::path::Path::from(format!(
+        "{}/tables/{}",
+        parquet_storage::HIDDEN_ROOT,
+        table.as_str()
+    ));
+    let mut all: Vec<String> = backend
+        .store()
+        .list(Some(&prefix))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    all.sort();
+    all
+}
+
 pub fn table(path: &str) -> TablePath {
     TablePath::new(path).unwrap()
 }

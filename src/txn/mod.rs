@@ -3,22 +3,30 @@
 //! process dies. Compaction runs use it (`docs/compaction.md`, "Idempotency and crash
 //! safety").
 //!
-//! The protocol, for a change `id`:
-//! 1. **Stage**: new files are written under the hidden `{table}/_pending/{id}/`, with
-//!    the partition directories they will have in the table.
-//! 2. **Commit**: the record `{table}/_txn/{id}.json` (files added, with sizes; files
-//!    removed; the sources a compaction consumed) is created, create-only. This is the
-//!    commit point: from here on the change has happened.
+//! Everything but the published files lives in the hidden area of the engine's root
+//! ([`HIDDEN_ROOT`](crate::layout::HIDDEN_ROOT)`/tables/{table}/`), outside the table's
+//! tree and never under a `.parquet` name, so no reader and no glob sees it. The
+//! protocol, for a change `id`:
+//! 1. **Stage**: new files are written under `_pending/{id}/`, with the partition
+//!    directories they will have in the table and a `.staged` suffix.
+//! 2. **Commit**: the record `_txn/{id}.json` (files added, with sizes; files removed;
+//!    the sources a compaction consumed) is created, create-only. This is the commit
+//!    point: from here on the change has happened.
 //! 3. **Publish**: every staged file is copied to its place in the table
 //!    (create-only), then every removed file is deleted.
-//! 4. **Finish**: the record moves to `{table}/_manifest/{id}.json` (what stays for
+//! 4. **Finish**: the record moves to `_manifest/{id}.json` (what stays for
 //!    idempotency: which sources are in the table), then the record and the staged
 //!    copies are deleted.
 //!
 //! Readers list the data files first and `_txn/` after: for each pending record they
 //! drop the removed files and read the added ones from their staged copies (which exist
-//! until the record is gone). [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover) finishes every committed change and deletes
-//! the staging of every uncommitted one; runs call it before they start.
+//! until the record is gone). [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover)
+//! finishes every committed change and deletes the staging of every uncommitted one
+//! that no live run holds; runs call it before they start. One run at a time may change
+//! a table: it holds the table's [lease](lease) while it runs.
+
+pub mod lease;
+pub mod vacuum;
 
 use std::collections::BTreeSet;
 
@@ -32,13 +40,15 @@ use crate::backend::Backend;
 use crate::engine::{DataFile, WrittenFile};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
+use crate::layout;
 use crate::naming::{TablePath, is_hidden};
 
-/// Hidden directory of committed, not yet finished changes.
+/// Directory, in a table's hidden area, of committed changes not yet finished.
 pub const TXN_DIR: &str = "_txn";
-/// Hidden directory of finished changes' records (kept: they say what was consumed).
+/// Directory, in a table's hidden area, of finished changes' records (kept: they say
+/// what was consumed).
 pub const MANIFEST_DIR: &str = "_manifest";
-/// Hidden directory of staged files.
+/// Directory, in a table's hidden area, of the files of changes being made.
 pub const PENDING_DIR: &str = "_pending";
 
 /// Store requests run at once while publishing or cleaning up.
@@ -80,7 +90,7 @@ pub struct ChangeRecord {
     pub sources: Vec<SourceKey>,
 }
 
-/// One change being prepared: files are staged under its own hidden directory.
+/// One change being prepared: its files are written as pending files of its id.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
     table: TablePath,
@@ -103,15 +113,16 @@ impl Change {
         &self.id
     }
 
-    /// Where the change's files are written: a hidden table of their own, whose
-    /// partition directories mirror the table's.
-    pub(crate) fn staging(&self) -> TablePath {
-        staging(&self.table, &self.id)
+    /// Where the change's file at `relative` (in the table) is written before it is
+    /// published.
+    pub(crate) fn pending_file(&self, relative: &str) -> String {
+        layout::pending_file(self.table.as_str(), &self.id, relative)
     }
 
     /// Commits: creates the record (the commit point), then publishes and finishes.
-    /// `written` are the staged files (as a write under [`Change::staging`] reports
-    /// them), `removed` data files of the table.
+    /// `written` are the change's pending files, by the places in the table they go to
+    /// (as a write placed as pending files of this change reports them), `removed` data
+    /// files of the table.
     pub(crate) async fn commit(
         self,
         backend: &Backend,
@@ -120,13 +131,13 @@ impl Change {
         removed: &[DataFile],
         sources: Vec<SourceKey>,
     ) -> Result<ChangeRecord> {
-        let staging = format!("{}/", self.staging().as_str());
-        let table = format!("{}/", self.table.as_str());
+        let table = self.table.as_str();
+        let prefix = format!("{table}/");
         let added = written
             .iter()
             .map(|f| {
-                let path = f.path.strip_prefix(&staging).ok_or_else(|| {
-                    Error::internal(format!("{} was not written under {staging}", f.path))
+                let path = f.path.strip_prefix(&prefix).ok_or_else(|| {
+                    Error::internal(format!("{} is not a file of table {table}", f.path))
                 })?;
                 Ok(AddedFile {
                     path: path.to_string(),
@@ -138,7 +149,7 @@ impl Change {
             .iter()
             .map(|f| {
                 f.path
-                    .strip_prefix(&table)
+                    .strip_prefix(&prefix)
                     .map(str::to_string)
                     .ok_or_else(|| Error::internal(format!("{} is not in {table}", f.path)))
             })
@@ -150,7 +161,7 @@ impl Change {
             removed,
             sources,
         };
-        let location = record_location(&self.table, TXN_DIR, &self.id);
+        let location = layout::change_record(table, TXN_DIR, &self.id);
         let body = encode(&record, &location)?;
         backend
             .store()
@@ -166,30 +177,27 @@ impl Change {
     }
 }
 
-/// Where change `id`'s files are staged.
-fn staging(table: &TablePath, id: &str) -> TablePath {
-    table.hidden_child(&format!("{PENDING_DIR}/{id}"))
-}
-
 fn encode(record: &ChangeRecord, location: &Path) -> Result<Bytes> {
     serde_json::to_vec_pretty(record)
         .map(Bytes::from)
         .map_err(|e| Error::internal(format!("encoding change record {location}: {e}")))
 }
 
-fn record_location(table: &TablePath, dir: &str, id: &str) -> Path {
-    Path::from(format!("{}/{dir}/{id}.json", table.as_str()))
-}
-
 /// Publishes a committed change and retires its record. Every step tolerates having
 /// been done already, so a half-finished change can be finished again.
 async fn finish(backend: &Backend, table: &TablePath, record: &ChangeRecord) -> Result<()> {
     let store = backend.store();
-    let staging = staging(table, &record.id);
-    futures::stream::iter(&record.added)
-        .map(|file| async {
-            let from = Path::from(format!("{}/{}", staging.as_str(), file.path));
-            let to = Path::from(format!("{}/{}", table.as_str(), file.path));
+    let name = table.as_str();
+    // Owned paths, not references: a stream of references makes the caller's future
+    // not `Send` for every lifetime, so that it could not be spawned.
+    let moves: Vec<(Path, Path)> = (record.added.iter())
+        .map(|file| {
+            let from = Path::from(layout::pending_file(name, &record.id, &file.path));
+            (from, Path::from(format!("{name}/{}", file.path)))
+        })
+        .collect();
+    futures::stream::iter(moves)
+        .map(|(from, to)| async move {
             match store.copy_if_not_exists(&from, &to).await {
                 Ok(()) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
                 // Staged copy gone: published before, unless the final one is gone too.
@@ -204,27 +212,26 @@ async fn finish(backend: &Backend, table: &TablePath, record: &ChangeRecord) -> 
         .buffer_unordered(CONCURRENCY)
         .try_collect::<Vec<()>>()
         .await?;
-    delete_all(
-        backend,
-        record
-            .removed
-            .iter()
-            .map(|p| Path::from(format!("{}/{p}", table.as_str()))),
-    )
-    .await?;
-    let manifest = record_location(table, MANIFEST_DIR, &record.id);
+    let removed: Vec<Path> = (record.removed.iter())
+        .map(|p| Path::from(format!("{name}/{p}")))
+        .collect();
+    delete_all(backend, removed).await?;
+    let manifest = layout::change_record(name, MANIFEST_DIR, &record.id);
     let body = encode(record, &manifest)?;
     store
         .put(&manifest, PutPayload::from(body))
         .await
         .map_err(|e| backend.error("record manifest", &manifest, e))?;
-    let txn = record_location(table, TXN_DIR, &record.id);
+    let txn = layout::change_record(name, TXN_DIR, &record.id);
     delete_all(backend, [txn]).await?;
-    delete_prefix(backend, &staging.location()).await
+    delete_prefix(backend, &layout::pending_dir(name, &record.id)).await
 }
 
 /// Deletes objects; ones already gone are fine.
-async fn delete_all(backend: &Backend, paths: impl IntoIterator<Item = Path>) -> Result<()> {
+pub(crate) async fn delete_all(
+    backend: &Backend,
+    paths: impl IntoIterator<Item = Path>,
+) -> Result<()> {
     let store = backend.store();
     futures::stream::iter(paths)
         .map(|path| async move {
@@ -239,27 +246,32 @@ async fn delete_all(backend: &Backend, paths: impl IntoIterator<Item = Path>) ->
         .map(drop)
 }
 
-async fn delete_prefix(backend: &Backend, prefix: &Path) -> Result<()> {
-    let paths: Vec<Path> = backend
+/// Every object under `prefix`.
+pub(crate) async fn list_all(
+    backend: &Backend,
+    prefix: &Path,
+) -> Result<Vec<object_store::ObjectMeta>> {
+    backend
         .store()
         .list(Some(prefix))
-        .map_ok(|meta| meta.location)
         .try_collect()
         .await
-        .map_err(|e| backend.error("list", prefix, e))?;
-    delete_all(backend, paths).await
+        .map_err(|e| backend.error("list", prefix, e))
 }
 
-/// Records under `{table}/{dir}/`, in id order.
+async fn delete_prefix(backend: &Backend, prefix: &Path) -> Result<()> {
+    let paths = list_all(backend, prefix).await?;
+    delete_all(backend, paths.into_iter().map(|meta| meta.location)).await
+}
+
+/// Records of `table` under `dir`, in id order.
 async fn records(backend: &Backend, table: &TablePath, dir: &str) -> Result<Vec<ChangeRecord>> {
-    let prefix = Path::from(format!("{}/{dir}", table.as_str()));
-    let mut locations: Vec<Path> = backend
-        .store()
-        .list(Some(&prefix))
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await
-        .map_err(|e| backend.error("list", &prefix, e))?;
+    let prefix = layout::table_area(table.as_str(), dir);
+    let mut locations: Vec<Path> = list_all(backend, &prefix)
+        .await?
+        .into_iter()
+        .map(|meta| meta.location)
+        .collect();
     locations.sort();
     futures::stream::iter(locations)
         .map(|location| async move {
@@ -282,7 +294,8 @@ async fn records(backend: &Backend, table: &TablePath, dir: &str) -> Result<Vec<
         .await
 }
 
-/// What [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover) did.
+/// What [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover) (or the start
+/// of a compaction run) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recovery {
@@ -290,19 +303,40 @@ pub struct Recovery {
     pub finished: Vec<String>,
     /// Uncommitted changes whose staged files it deleted (their ids).
     pub rolled_back: Vec<String>,
+    /// Uncommitted changes it left alone because a live run holds the table's lease
+    /// for them.
+    pub live: Vec<String>,
 }
 
 /// Finishes every committed change of `table` and rolls back every uncommitted one (a
-/// run that died before its commit point). Run it when no change is being made to the
-/// table: a change still staging would be rolled back.
-pub(crate) async fn recover(backend: &Backend, table: &TablePath) -> Result<Recovery> {
+/// run that died before its commit point), except the change of a run that holds the
+/// table's lease (`own` is the caller's own change, which it may roll back).
+pub(crate) async fn recover(
+    backend: &Backend,
+    table: &TablePath,
+    own: Option<&str>,
+) -> Result<Recovery> {
+    recover_older(backend, table, own, None).await
+}
+
+/// [`recover`], rolling back only changes whose files were all last written before
+/// `cutoff` (all of them without one).
+pub(crate) async fn recover_older(
+    backend: &Backend,
+    table: &TablePath,
+    own: Option<&str>,
+    cutoff: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Recovery> {
     let mut recovery = Recovery::default();
     let committed = records(backend, table, TXN_DIR).await?;
     for record in &committed {
         finish(backend, table, record).await?;
         recovery.finished.push(record.id.clone());
     }
-    let pending = Path::from(format!("{}/{PENDING_DIR}", table.as_str()));
+    let live = lease::live_change(backend, table)
+        .await?
+        .filter(|change| Some(change.as_str()) != own);
+    let pending = layout::table_area(table.as_str(), PENDING_DIR);
     let listing = backend
         .store()
         .list_with_delimiter(Some(&pending))
@@ -312,7 +346,15 @@ pub(crate) async fn recover(backend: &Backend, table: &TablePath) -> Result<Reco
         let Some(id) = dir.filename().map(str::to_string) else {
             continue;
         };
-        delete_prefix(backend, &dir).await?;
+        if live.as_deref() == Some(id.as_str()) {
+            recovery.live.push(id);
+            continue;
+        }
+        let files = list_all(backend, &dir).await?;
+        if cutoff.is_some_and(|cutoff| files.iter().any(|f| f.last_modified >= cutoff)) {
+            continue;
+        }
+        delete_all(backend, files.into_iter().map(|meta| meta.location)).await?;
         recovery.rolled_back.push(id);
     }
     Ok(recovery)
@@ -352,7 +394,6 @@ pub(crate) async fn apply_pending(
         let in_table = |p: &str| format!("{}/{p}", table.as_str());
         let removed: BTreeSet<String> = record.removed.iter().map(|p| in_table(p)).collect();
         files.retain(|f| !removed.contains(&f.path));
-        let staging = staging(table, &record.id);
         for added in &record.added {
             let final_path = in_table(&added.path);
             let hidden = added.path.split('/').any(is_hidden);
@@ -361,12 +402,12 @@ pub(crate) async fn apply_pending(
                 continue;
             }
             let partition_values =
-                crate::layout::partition_values(&root, &Path::from(final_path.as_str()));
+                layout::partition_values(&root, &Path::from(final_path.as_str()));
             if filter.is_some_and(|f| f.rules_out_partition(&partition_values)) {
                 continue;
             }
             files.push(DataFile {
-                path: format!("{}/{}", staging.as_str(), added.path),
+                path: layout::pending_file(table.as_str(), &record.id, &added.path),
                 size: added.size,
                 last_modified: chrono::Utc::now(),
                 partition_values,

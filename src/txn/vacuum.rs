@@ -1,0 +1,68 @@
+//! Reclaiming what writers that died left in the hidden area: staged uploads never
+//! published, and the files of changes never committed. A live writer's objects are
+//! left alone: a compaction's by its lease, an upload's by its age.
+
+use std::time::Duration;
+
+use super::{Recovery, delete_all, list_all};
+use crate::backend::Backend;
+use crate::error::Result;
+use crate::layout;
+use crate::naming::{TablePath, is_hidden};
+
+/// What [`ObjectStoreEngine::vacuum`](crate::ObjectStoreEngine::vacuum) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Vacuum {
+    /// Staged uploads deleted (never published by a writer that died).
+    pub staged_deleted: usize,
+    /// Bytes those took.
+    pub staged_bytes: u64,
+    /// Per table with changes left behind: what was finished and rolled back.
+    pub tables: Vec<(String, Recovery)>,
+}
+
+/// Deletes staged uploads not modified for `older_than`, finishes every committed
+/// change, and rolls back the uncommitted changes whose files are all older than
+/// `older_than` and that no live run holds a lease for.
+pub(crate) async fn vacuum(backend: &Backend, older_than: Duration) -> Result<Vacuum> {
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+    let mut report = Vacuum::default();
+    let staged: Vec<_> = list_all(backend, &layout::staging_dir())
+        .await?
+        .into_iter()
+        .filter(|meta| meta.last_modified < cutoff)
+        .collect();
+    report.staged_deleted = staged.len();
+    report.staged_bytes = staged.iter().map(|meta| meta.size).sum();
+    delete_all(backend, staged.into_iter().map(|meta| meta.location)).await?;
+
+    // Tables with changes: `tables/{table}/_txn/…` or `tables/{table}/_pending/…`.
+    let area = layout::tables_dir();
+    let mut tables: Vec<String> = Vec::new();
+    for meta in list_all(backend, &area).await? {
+        let Some(rest) = meta.location.prefix_match(&area) else {
+            continue;
+        };
+        let parts: Vec<String> = rest.map(|p| p.as_ref().to_string()).collect();
+        let Some(at) = parts.iter().position(|p| is_hidden(p)) else {
+            continue;
+        };
+        if matches!(parts[at].as_str(), super::TXN_DIR | super::PENDING_DIR) && at > 0 {
+            let table = parts[..at].join("/");
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+    }
+    tables.sort();
+    for name in tables {
+        let table = TablePath::new(&name)?;
+        let recovery = super::recover_older(backend, &table, None, Some(cutoff)).await?;
+        if recovery != Recovery::default() {
+            report.tables.push((name, recovery));
+        }
+    }
+    Ok(report)
+}
