@@ -6,13 +6,26 @@ each tool, then the next round) so a slow moment of the machine hits every tool.
 a Markdown table: median seconds, rows/s, median peak RSS, output size, and each tool's
 speed relative to the fastest peer.
 
-    python3 benches/run_workloads.py --shared ../shared --data data --rounds 3
-    python3 benches/run_workloads.py --shared ../shared --data data --rounds 1 --workloads W3
+    python3 benches/run_workloads.py --data data --rounds 3
+    python3 benches/run_workloads.py --data data --rounds 1 --workloads W3
 
-Needs the peers' virtualenv (.venv, from shared/bench/requirements.txt), the W1 input
-(shared/bench/gen/gen_battery.py, see docs/benchmarks.md) and release builds of
-benches/workloads.rs (`workloads`, and `workloads_mimalloc` for W3), which this script
-makes with cargo.
+The peer scripts are benches/peers/*.py (--bench-dir DIR takes DIR/peers instead). They
+need the virtualenv .venv (`python3 -m venv .venv && .venv/bin/pip install -r
+benches/requirements.txt`). The Rust side is release builds of benches/workloads.rs
+(`workloads`, and `workloads_mimalloc` for W3), which this script makes with cargo.
+
+The inputs come from the generators in benches/gen (deterministic: the same arguments
+give the same files). `gen` writes the standard data set into DATA (default data/, which
+git ignores), skipping data sets that already exist:
+
+    python3 benches/run_workloads.py gen --data data            # all three, a few minutes
+    python3 benches/run_workloads.py gen --data data --only battery,market --force
+
+    data/battery/battery_12m.parquet  W1/W2: 1,280 batteries x 7 days x 60 s = 12,902,400 rows
+    data/iot/fleet/                   W3: 2 jobsites x 20 devices x 6 hours x 3600 rows, 179 keys
+    data/market/AAPL-2024-11/         W4: 9.3M quotes + 2M trades, AAPL, November 2024
+
+benches/gen/README.md describes the data sets and the generators' options.
 """
 
 import argparse
@@ -22,6 +35,19 @@ import re
 import statistics
 import subprocess
 import sys
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The standard data set: (name, path under DATA, generator under BENCH_DIR/gen, its arguments).
+STANDARD_DATA = [
+    ("battery", os.path.join("battery", "battery_12m.parquet"), "gen_battery.py",
+     ["--batteries", "1280", "--days", "7", "--interval-s", "60"]),
+    ("iot", os.path.join("iot", "fleet"), "gen_iot_ndjson.py",
+     ["--devices", "20", "--hours", "6", "--rows-per-hour", "3600", "--fields", "179"]),
+    ("market", os.path.join("market", "AAPL-2024-11"), "gen_market.py",
+     ["--quotes", "9300000", "--ticks", "2000000", "--symbol", "AAPL", "--month", "2024-11"]),
+]
 
 
 def workloads_binary(name="workloads", profile=None):
@@ -54,18 +80,58 @@ def run(cmd, env=None):
     return result
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", default="../shared")
+def add_common_args(ap):
+    ap.add_argument("--bench-dir", default=HERE,
+                    help="directory holding peers/ and gen/ (default: this script's directory)")
+    # Older spelling: --shared DIR meant DIR/bench.
+    ap.add_argument("--shared", help=argparse.SUPPRESS)
     ap.add_argument("--data", default="data")
-    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--python", default=".venv/bin/python")
+
+
+def bench_dir(a):
+    return os.path.join(a.shared, "bench") if a.shared else a.bench_dir
+
+
+def gen(argv):
+    """`gen`: write the standard data set into DATA with the generators of BENCH_DIR/gen."""
+    ap = argparse.ArgumentParser(prog="run_workloads.py gen",
+                                 description="Generate the standard benchmark data set into DATA.")
+    add_common_args(ap)
+    ap.add_argument("--only", default=",".join(name for name, *_ in STANDARD_DATA),
+                    help="comma-separated subset of battery,iot,market")
+    ap.add_argument("--force", action="store_true", help="regenerate data sets that already exist")
+    a = ap.parse_args(argv)
+    wanted = set(a.only.split(","))
+    unknown = wanted - {name for name, *_ in STANDARD_DATA}
+    if unknown:
+        ap.error(f"unknown data sets: {', '.join(sorted(unknown))}")
+    for name, rel, script, args in STANDARD_DATA:
+        path = os.path.join(a.data, rel)
+        if name not in wanted:
+            continue
+        if os.path.exists(path) and not a.force:
+            print(f"exists, skipped: {path}", file=sys.stderr)
+            continue
+        cmd = [a.python, os.path.join(bench_dir(a), "gen", script), "--out", path] + args
+        print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
+        subprocess.run(cmd, check=True)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gen"]:
+        return gen(argv[1:])
+    ap = argparse.ArgumentParser(description="Run W1, W2 and W3 for parquet-storage and the peers; "
+                                             "`run_workloads.py gen` generates the inputs.")
+    add_common_args(ap)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workloads", default="W1,W2,W3", help="comma-separated subset")
     ap.add_argument("--out", help="where outputs go (default: DATA/out)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     wanted = set(a.workloads.split(","))
-    peers = os.path.join(a.shared, "bench", "peers")
-    battery = os.path.join(a.data, "battery", "battery_12m.parquet")
+    peers = os.path.join(bench_dir(a), "peers")
+    battery = os.path.join(a.data, STANDARD_DATA[0][1])
     out = a.out or os.path.join(a.data, "out")
     ours = workloads_binary()
     # The compaction workload runs on the mimalloc build (see benches/workloads.rs).
@@ -79,7 +145,7 @@ def main():
     jobs += [("W2", tool, [a.python, os.path.join(peers, f"w2_{tool}.py"), w2_input] + w2_args)
              for tool in ("pyarrow", "duckdb", "polars")]
     jobs.append(("W2", "parquet-storage", [ours, "w2", w2_input] + w2_args))
-    fleet = os.path.join(a.data, "iot", "fleet")
+    fleet = os.path.join(a.data, STANDARD_DATA[1][1])
     w3 = os.path.join(peers, "w3_duckdb.py")
     jobs += [
         ("W3", "duckdb", [a.python, w3, fleet, "--out", os.path.join(out, "w3_duckdb")]),

@@ -134,14 +134,24 @@ pub fn short_lease(engine: ObjectStoreEngine) -> ObjectStoreEngine {
 /// Every object of the hidden area that belongs to `table` (staged files, change
 /// records, leases), as paths relative to the root.
 pub async fn hidden_listing(backend: &Backend, table: &TablePath) -> Vec<String> {
+    hidden_listing_of(&backend.store(), table).await
+}
+
+/// [`hidden_listing`] of a store.
+pub async fn hidden_listing_of(store: &Arc<dyn ObjectStore>, table: &TablePath) -> Vec<String> {
+    let prefix = format!("{}/tables/{}", parquet_storage::HIDDEN_ROOT, table.as_str());
+    listing(store, &prefix).await
+}
+
+/// Uploads staged in the hidden area, not (yet) published.
+pub async fn staged_uploads(store: &Arc<dyn ObjectStore>) -> Vec<String> {
+    listing(store, &format!("{}/staging", parquet_storage::HIDDEN_ROOT)).await
+}
+
+async fn listing(store: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<String> {
     use futures::TryStreamExt;
-    let prefix = object_store::path::Path::from(format!(
-        "{}/tables/{}",
-        parquet_storage::HIDDEN_ROOT,
-        table.as_str()
-    ));
-    let mut all: Vec<String> = backend
-        .store()
+    let prefix = object_store::path::Path::from(prefix);
+    let mut all: Vec<String> = store
         .list(Some(&prefix))
         .map_ok(|m| m.location.to_string())
         .try_collect()
@@ -153,4 +163,73 @@ pub async fn hidden_listing(backend: &Backend, table: &TablePath) -> Vec<String>
 
 pub fn table(path: &str) -> TablePath {
     TablePath::new(path).unwrap()
+}
+
+/// The Python that has pyarrow, DuckDB and polars, the readers users run: the one
+/// `PARQUET_STORAGE_TEST_PYTHON` names (`.ci/run` sets it), else the repository's
+/// `.venv`. `None` (with the reason printed) when there is none; under `CI=true` a
+/// missing one fails the test, so CI never skips the check.
+pub fn readers_python() -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var_os("PARQUET_STORAGE_TEST_PYTHON").map(std::path::PathBuf::from),
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")),
+    ];
+    for python in candidates.into_iter().flatten() {
+        let works = std::process::Command::new(&python)
+            .args(["-c", "import pyarrow, duckdb, polars"])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if works {
+            return Some(python);
+        }
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but no Python with pyarrow, duckdb and polars: set PARQUET_STORAGE_TEST_PYTHON"
+    );
+    println!(
+        "note: no Python with pyarrow, duckdb and polars (set PARQUET_STORAGE_TEST_PYTHON or make .venv); the check with other readers is skipped"
+    );
+    None
+}
+
+/// What each reader read from one directory: `Ok((rows, sum of id))` or its error.
+pub type ReadersView = std::collections::BTreeMap<String, Result<(u64, i64), String>>;
+
+/// What pyarrow, DuckDB and polars read from each directory.
+pub fn read_with_other_readers(
+    python: &std::path::Path,
+    dirs: &[std::path::PathBuf],
+) -> Vec<ReadersView> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/read_tables.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(dirs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "read_tables.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            ["pyarrow", "duckdb", "polars"]
+                .into_iter()
+                .map(|reader| {
+                    let read = match &value[reader] {
+                        serde_json::Value::Array(pair) => {
+                            Ok((pair[0].as_u64().unwrap(), pair[1].as_i64().unwrap()))
+                        }
+                        other => Err(other.to_string()),
+                    };
+                    (reader.to_string(), read)
+                })
+                .collect()
+        })
+        .collect()
 }

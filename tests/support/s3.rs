@@ -16,6 +16,19 @@ pub const BUCKET: &str = "test-bucket";
 pub const ENDPOINT_VAR: &str = "PARQUET_STORAGE_TEST_S3_ENDPOINT";
 pub const BUCKET_VAR: &str = "PARQUET_STORAGE_TEST_S3_BUCKET";
 
+/// A builder for the test server at `endpoint` (from another process, too).
+pub fn builder(endpoint: &str, bucket: &str, prefix: &str) -> S3Builder {
+    S3Builder::new()
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_bucket(bucket)
+        .with_prefix(prefix)
+        .with_credentials(ACCESS_KEY, SECRET_KEY)
+        // object_store retries 10 times by default: a server error would take seconds.
+        .with_max_retries(1)
+}
+
 /// A running S3 server; dropping it stops the in-process one.
 pub struct TestS3 {
     pub endpoint: String,
@@ -99,15 +112,7 @@ impl TestS3 {
 
     /// A builder for this server; `prefix` keeps runs apart on a shared server.
     pub fn builder(&self, prefix: &str) -> S3Builder {
-        S3Builder::new()
-            .with_endpoint(&self.endpoint)
-            .with_allow_http(true)
-            .with_region("us-east-1")
-            .with_bucket(&self.bucket)
-            .with_prefix(prefix)
-            .with_credentials(ACCESS_KEY, SECRET_KEY)
-            // object_store retries 10 times by default: a server error would take seconds.
-            .with_max_retries(1)
+        builder(&self.endpoint, &self.bucket, prefix)
     }
 
     pub fn engine(&self, prefix: &str) -> ObjectStoreEngine {

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""W2 pruned read with DuckDB: one day x one location + a row filter -> matching rows.
+
+Measures: read a W1 hive dataset with read_parquet(glob, hive_partitioning
+= true) and fetch, as an Arrow table, every column of the rows where
+date = DAY, location_id = LOC and either starts_with(battery_id, PREFIX)
+(default) or voltage BETWEEN LO AND HI (--voltage).  File discovery is
+part of each query.  The query runs --repeat times in one process:
+"seconds" is the first run, "warm_seconds" the median of the others.
+
+Prints one JSON line: tool, workload (W2-prefix or W2-voltage), rows,
+seconds, warm_seconds, date, location_id, version.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import duckdb
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("dataset", help="W1 output directory (hive date=/location_id=)")
+    p.add_argument("--date", default="2024-11-03", help="day to read (YYYY-MM-DD)")
+    p.add_argument("--location", help="location_id to read (default: the first one under --date)")
+    p.add_argument("--prefix", default="a", help="battery_id prefix filter")
+    p.add_argument("--voltage", nargs=2, type=float, metavar=("LO", "HI"),
+                   help="filter on voltage BETWEEN LO AND HI instead of the prefix")
+    p.add_argument("--repeat", type=int, default=5)
+    a = p.parse_args()
+    if a.location is None:
+        day = os.path.join(a.dataset, f"date={a.date}")
+        a.location = min(d for d in os.listdir(day) if d.startswith("location_id=")).split("=", 1)[1]
+    return a
+
+
+def query(con, a):
+    if a.voltage:
+        row_filter, params = "voltage BETWEEN ? AND ?", list(a.voltage)
+    else:
+        row_filter, params = "starts_with(battery_id, ?)", [a.prefix]
+    sql = ("SELECT * FROM read_parquet(?, hive_partitioning = true) "
+           f"WHERE date = CAST(? AS DATE) AND location_id = ? AND {row_filter}")
+    glob = os.path.join(a.dataset, "**", "*.parquet")
+    return con.sql(sql, params=[glob, a.date, a.location, *params]).to_arrow_table().num_rows
+
+
+def main():
+    a = parse_args()
+    con = duckdb.connect()
+    times = []
+    for _ in range(a.repeat):
+        t = time.perf_counter()
+        rows = query(con, a)
+        times.append(time.perf_counter() - t)
+    print(json.dumps({"tool": "duckdb", "workload": "W2-voltage" if a.voltage else "W2-prefix",
+                      "rows": rows, "seconds": round(times[0], 4),
+                      "warm_seconds": round(statistics.median(times[1:] or times), 4),
+                      "date": a.date, "location_id": a.location, "version": duckdb.__version__}))
+
+
+if __name__ == "__main__":
+    main()
