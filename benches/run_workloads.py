@@ -50,11 +50,13 @@ STANDARD_DATA = [
 ]
 
 
-def workloads_binary(name="workloads", profile=None):
+def workloads_binary(name="workloads", profile=None, checkout=None):
     """The bench program `name`: `workloads` (system allocator) or `workloads_mimalloc`,
-    built with the bench profile or `profile` (Cargo.toml's `workloads`: LTO)."""
+    built with the bench profile or `profile` (Cargo.toml's `workloads`: LTO), from this
+    checkout or from `checkout` (another checkout of the crate, built in its own tree)."""
+    manifest = ["--manifest-path", os.path.join(checkout, "Cargo.toml")] if checkout else []
     out = subprocess.run(
-        ["cargo", "bench", "--bench", name, "--no-run", "--message-format=json"]
+        ["cargo", "bench", "--bench", name, "--no-run", "--message-format=json"] + manifest
         + (["--profile", profile] if profile else []),
         check=True, capture_output=True, text=True,
     ).stdout
@@ -83,14 +85,12 @@ def run(cmd, env=None):
 def add_common_args(ap):
     ap.add_argument("--bench-dir", default=HERE,
                     help="directory holding peers/ and gen/ (default: this script's directory)")
-    # Older spelling: --shared DIR meant DIR/bench.
-    ap.add_argument("--shared", help=argparse.SUPPRESS)
     ap.add_argument("--data", default="data")
     ap.add_argument("--python", default=".venv/bin/python")
 
 
 def bench_dir(a):
-    return os.path.join(a.shared, "bench") if a.shared else a.bench_dir
+    return a.bench_dir
 
 
 def gen(argv):
@@ -128,6 +128,9 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workloads", default="W1,W2,W3", help="comma-separated subset")
     ap.add_argument("--out", help="where outputs go (default: DATA/out)")
+    ap.add_argument("--baseline", help="another checkout of the crate (an earlier commit, "
+                    "say): its programs run beside this one's, in the same rounds, as "
+                    "'parquet-storage (baseline)' rows")
     a = ap.parse_args(argv)
     wanted = set(a.workloads.split(","))
     peers = os.path.join(bench_dir(a), "peers")
@@ -141,6 +144,9 @@ def main(argv=None):
     jobs = [("W1", tool, [a.python, os.path.join(peers, f"w1_{tool}.py"), battery, "--out", os.path.join(out, f"w1_{tool}")])
             for tool in ("pyarrow", "duckdb", "polars")]
     jobs.append(("W1", "parquet-storage", [ours, "w1", battery, os.path.join(out, "w1_rust")]))
+    # The write in a task on the runtime, beside a 1 ms ticker that measures how late
+    # the runtime runs it (benches/workloads.rs, `Ticker`).
+    jobs.append(("W1", "parquet-storage --ticker", [ours, "w1", battery, os.path.join(out, "w1_rust_ticker"), "--ticker"]))
     w2_input = os.path.join(out, "w1_pyarrow")
     jobs += [("W2", tool, [a.python, os.path.join(peers, f"w2_{tool}.py"), w2_input] + w2_args)
              for tool in ("pyarrow", "duckdb", "polars")]
@@ -183,6 +189,18 @@ def main(argv=None):
         ("W3", "part: write only", [ours_w3, "w3-write", os.path.join(out, "w3_rust"),
                                     "--out", os.path.join(out, "w3_rust_write")]),
     ]
+    if a.baseline:
+        base = workloads_binary(checkout=a.baseline)
+        base_w3 = workloads_binary("workloads_mimalloc", checkout=a.baseline) if "W3" in wanted else None
+        jobs += [
+            ("W1", "parquet-storage (baseline)", [base, "w1", battery, os.path.join(out, "w1_base")]),
+            ("W1", "parquet-storage --ticker (baseline)", [base, "w1", battery, os.path.join(out, "w1_base_ticker"), "--ticker"]),
+            ("W2", "parquet-storage (baseline)", [base, "w2", w2_input] + w2_args),
+            ("W3", "parquet-storage (baseline)", [base_w3, "w3", fleet, "--out", os.path.join(out, "w3_base")]),
+            ("W3", "parquet-storage --spill-dir, MIMALLOC_ALLOW_THP=0 (baseline)",
+             [base_w3, "w3", fleet, "--out", os.path.join(out, "w3_base_spill_nothp"), "--spill-dir", out],
+             {"MIMALLOC_ALLOW_THP": "0"}),
+        ]
     jobs = [j for j in jobs if j[0] in wanted]
 
     results = {}
@@ -204,7 +222,7 @@ def main(argv=None):
             med = lambda k: statistics.median([r[k] for r in ok if r.get(k) is not None]) if any(r.get(k) is not None for r in ok) else None
             rows.append((tool, ok[0].get("rows"), med("seconds"), med("warm_seconds"), med("process_seconds"),
                          med("peak_rss_mb"), ok[0].get("files"), ok[0].get("bytes")))
-        peer_best = min(r[2] for r in rows if r[0] != "parquet-storage")
+        peer_best = min(r[2] for r in rows if not r[0].startswith("parquet-storage"))
         for tool, n, s, warm, proc, rss, files, size in rows:
             fmt = lambda x, f="{:.3f}": f.format(x) if x is not None else ""
             print(f"| {workload} | {tool} | {n} | {fmt(s)} | {fmt(warm, '{:.4f}')} | {fmt(proc, '{:.2f}')} | "
@@ -212,8 +230,25 @@ def main(argv=None):
                   f"{fmt(size / 1e6 if size else None, '{:.1f}')} | {peer_best / s:.2f}× |")
 
 
+    if "W1" in wanted:
+        print_ticker(results)
     if "W3" in wanted:
         print_w3(results)
+
+
+def print_ticker(results):
+    """How late a 1 ms ticker on the writing runtime woke during W1, per round."""
+    rows = [(tool, [r["ticker"] for r in rs if r.get("ticker")]) for (w, tool), rs in results.items()
+            if w == "W1" and "--ticker" in tool]
+    if not rows:
+        return
+    print()
+    print("| build | write s | ticks | worst delay ms | p99 delay ms | median delay ms |")
+    print("|---|---|---|---|---|---|")
+    for tool, tickers in rows:
+        secs = " / ".join(f"{r['seconds']:.2f}" for r in results[("W1", tool)] if "seconds" in r)
+        col = lambda k: " / ".join(f"{t[k]:.1f}" if isinstance(t[k], float) else str(t[k]) for t in tickers)
+        print(f"| {tool} | {secs} | {col('ticks')} | {col('max_delay_ms')} | {col('p99_delay_ms')} | {col('median_delay_ms')} |")
 
 
 def print_w3(results):

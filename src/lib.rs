@@ -9,7 +9,8 @@
 //!   `{stem}_{YYYYMMDD}_{HHMMSS}_{uuid}.parquet` ([`FileName`]) with a create-only put:
 //!   no write can replace a file unless asked to ([`WriteOptions::with_overwrite`]).
 //! * **All or nothing.** A reader never sees a half-written file; a write that fails at
-//!   any point leaves nothing visible behind.
+//!   any point leaves nothing visible behind. What is on its way into a table waits in
+//!   the hidden area [`HIDDEN_ROOT`] of the root, outside every table.
 //! * **Bounded memory.** Large files stream to the store as multipart uploads.
 //!
 //! # Quick tour
@@ -50,6 +51,15 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `s3` | yes | [`S3Builder`] and `s3://` URLs, for AWS S3 and S3-compatible servers |
+//! | `geotech` | no | the 29 geotechnical table schemas in [`schema::SchemaRegistry::builtin`] |
+//!
+//! # Threads
+//!
+//! Encoding, decoding, partition splits and sorts run on a bounded pool of threads, one
+//! per core by default and shared by every engine of the process
+//! ([`ObjectStoreEngine::with_cpu_threads`] sets an engine's own), never on the workers
+//! of the caller's async runtime. Errors say whether trying again may help
+//! ([`Error::is_retryable`]).
 //!
 //! # Schemas
 //!

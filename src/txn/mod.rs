@@ -23,7 +23,7 @@
 //! until the record is gone). [`ObjectStoreEngine::recover`](crate::ObjectStoreEngine::recover)
 //! finishes every committed change and deletes the staging of every uncommitted one
 //! that no live run holds; runs call it before they start. One run at a time may change
-//! a table: it holds the table's [lease](lease) while it runs.
+//! a table: it holds the table's [`lease`] while it runs.
 
 pub mod lease;
 pub mod vacuum;
