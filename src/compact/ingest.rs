@@ -162,14 +162,7 @@ pub(crate) async fn run(
     table: &TablePath,
 ) -> Result<CompactionSummary> {
     let started = Instant::now();
-    let change = txn::Change::begin(table);
-    let lease = Lease::acquire(
-        engine.backend(),
-        table,
-        change.id(),
-        engine.lease_settings(),
-    )
-    .await?;
+    let (change, lease) = engine.begin_change(table).await?;
     let outcome = run_leased(c, engine, table, change, &lease, started).await;
     lease.release().await;
     outcome

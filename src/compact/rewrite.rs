@@ -50,14 +50,7 @@ pub async fn compact_in_place(
     partitions: Option<&Filter>,
     options: WriteOptions,
 ) -> Result<RewriteSummary> {
-    let change = txn::Change::begin(table);
-    let lease = Lease::acquire(
-        engine.backend(),
-        table,
-        change.id(),
-        engine.lease_settings(),
-    )
-    .await?;
+    let (change, lease) = engine.begin_change(table).await?;
     let outcome = rewrite(engine, table, partitions, options, change, &lease).await;
     lease.release().await;
     outcome

@@ -30,7 +30,8 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::naming::TablePath;
 use crate::read;
-use crate::txn::lease::LeaseSettings;
+use crate::txn::Change;
+use crate::txn::lease::{Lease, LeaseSettings};
 use crate::txn::vacuum::Vacuum;
 use crate::txn::{self, Recovery};
 use crate::write::{self, Placement};
@@ -171,6 +172,14 @@ impl ObjectStoreEngine {
     /// multipart uploads: their parts are not objects, so no listing finds them.
     pub async fn vacuum(&self, older_than: Duration) -> Result<Vacuum> {
         txn::vacuum::vacuum(&self.backend, older_than).await
+    }
+
+    /// A new change to `table`, with the table's lease taken for it under this engine's
+    /// lease settings: what every compaction starts with.
+    pub(crate) async fn begin_change(&self, table: &TablePath) -> Result<(Change, Lease)> {
+        let change = Change::begin(table);
+        let lease = Lease::acquire(&self.backend, table, change.id(), self.lease).await?;
+        Ok((change, lease))
     }
 
     /// Writes `input` as pending files of change `change` to `table`, for a transaction
