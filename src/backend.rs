@@ -21,6 +21,9 @@ pub(crate) struct Backend {
     /// Whether a create-only put leaves a temporary object beside its target while it
     /// runs (object_store's local file system does), so small files are staged too.
     stages_small_files: bool,
+    /// The directory of a local-disk backend: `vacuum` removes there what object_store
+    /// does not list (the `name#n` files of uploads a killed writer left).
+    local_root: Option<Arc<std::path::Path>>,
 }
 
 impl Backend {
@@ -32,7 +35,19 @@ impl Backend {
             bucket: None,
             cpu: CpuPool::shared(),
             stages_small_files,
+            local_root: None,
         }
+    }
+
+    /// Marks this as the backend of the local directory `root`.
+    pub(crate) fn with_local_root(mut self, root: &std::path::Path) -> Self {
+        self.local_root = Some(root.into());
+        self
+    }
+
+    /// The directory of a local-disk backend.
+    pub(crate) fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
     }
 
     /// Whether small files are staged in the hidden area and published by rename (a

@@ -40,6 +40,9 @@ pub(crate) fn is_visible(table: &Path, location: &Path) -> bool {
 /// no reader and no glob a user writes picks anything up from it.
 pub const HIDDEN_ROOT: &str = "_parquet_storage";
 
+/// A file that keeps the staging directory on local disk (never an upload; hidden).
+pub(crate) const KEEP_FILE: &str = ".keep";
+
 /// Suffix of a change's files before they are published.
 const STAGED_SUFFIX: &str = ".staged";
 

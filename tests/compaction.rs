@@ -1065,7 +1065,7 @@ async fn vacuum_removes_what_dead_runs_left(backend: &Backend) {
         left.iter().any(|p| p.contains("/_pending/")),
         "dead runs left no pending files to sweep: {left:?}"
     );
-    if backend.kind == Kind::Local {
+    if backend.capabilities.lists_incomplete_uploads {
         assert!(
             left.iter().any(|p| p.contains("/staging/")),
             "dead writes left no staged upload to sweep: {left:?}"
@@ -1077,11 +1077,16 @@ async fn vacuum_removes_what_dead_runs_left(backend: &Backend) {
         .vacuum(std::time::Duration::ZERO)
         .await
         .unwrap();
+    let staged = support::staged_uploads(&backend.store()).await;
+    assert!(
+        staged.is_empty(),
+        "left after vacuum ({swept:?}): {staged:?}"
+    );
     let hidden = hidden_root_listing(backend).await;
     assert!(
-        hidden
-            .iter()
-            .all(|p| p.contains("/_manifest/") || p.contains("/_lease/")),
+        hidden.iter().all(|p| {
+            p.contains("/staging/") || p.contains("/_manifest/") || p.contains("/_lease/")
+        }),
         "left after vacuum ({swept:?}): {hidden:?}"
     );
     for (step, before) in (1..=steps).zip(seen_before) {
@@ -1095,17 +1100,7 @@ async fn vacuum_removes_what_dead_runs_left(backend: &Backend) {
 
 /// Every object of the hidden area, relative to the root.
 async fn hidden_root_listing(backend: &Backend) -> Vec<String> {
-    use futures::TryStreamExt;
-    let prefix = Path::from(parquet_storage::HIDDEN_ROOT);
-    let mut all: Vec<String> = backend
-        .store()
-        .list(Some(&prefix))
-        .map_ok(|m| m.location.to_string())
-        .try_collect()
-        .await
-        .unwrap();
-    all.sort();
-    all
+    support::listing(&backend.store(), parquet_storage::HIDDEN_ROOT).await
 }
 
 /// A batch of `columns` random Float64 columns of `rows` rows: incompressible, so its

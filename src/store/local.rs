@@ -7,6 +7,7 @@ use object_store::local::LocalFileSystem;
 
 use super::ObjectStoreEngine;
 use crate::error::{Error, Result};
+use crate::layout;
 
 impl ObjectStoreEngine {
     /// An engine storing tables under the directory `root`, which is created if missing.
@@ -26,12 +27,19 @@ impl ObjectStoreEngine {
         let store = LocalFileSystem::new_with_prefix(&root)
             .map_err(|e| config_error("open", e.into()))?
             .with_automatic_cleanup(true);
+        // object_store removes the directories a delete leaves empty; the staging
+        // directory, which every writer shares, must never be one of them, or a writer
+        // creating it while another removes it fails. A file of its own keeps it.
+        let staging = root.join(layout::HIDDEN_ROOT).join("staging");
+        std::fs::create_dir_all(&staging)
+            .and_then(|()| std::fs::write(staging.join(layout::KEEP_FILE), b""))
+            .map_err(|e| config_error("prepare the hidden area of", e.into()))?;
         let label = url::Url::from_directory_path(&root)
             .map(|u| u.to_string())
             .unwrap_or_else(|()| format!("file://{}", root.display()));
-        Ok(ObjectStoreEngine::new(
-            Arc::new(store),
-            label.trim_end_matches('/'),
-        ))
+        Ok(
+            ObjectStoreEngine::new(Arc::new(store), label.trim_end_matches('/'))
+                .with_local_root(&root),
+        )
     }
 }

@@ -112,6 +112,12 @@ impl ObjectStoreEngine {
         self.backend.store()
     }
 
+    /// Marks the engine as the one of the local directory `root`.
+    pub(crate) fn with_local_root(mut self, root: &std::path::Path) -> Self {
+        self.backend = self.backend.with_local_root(root);
+        self
+    }
+
     /// Remembers the S3 bucket, so "no such bucket" errors can name it.
     #[cfg(feature = "s3")]
     pub(crate) fn with_bucket(mut self, bucket: &str) -> Self {
@@ -167,8 +173,9 @@ impl ObjectStoreEngine {
     /// Removes what writers that died left in the hidden area, engine-wide: staged
     /// uploads not modified for `older_than` (choose it longer than your slowest
     /// single-file upload takes; an hour is safe), and the files of uncommitted changes
-    /// older than that which no live run holds; committed changes are finished. Nothing
-    /// a reader sees changes. On S3, also set a lifecycle rule that aborts incomplete
+    /// older than that which no live run holds; committed changes are finished. On local
+    /// disk it also removes the `name#n` files uploads in flight write, which object_store
+    /// does not list. Nothing a reader sees changes. On S3, also set a lifecycle rule that aborts incomplete
     /// multipart uploads: their parts are not objects, so no listing finds them.
     pub async fn vacuum(&self, older_than: Duration) -> Result<Vacuum> {
         txn::vacuum::vacuum(&self.backend, older_than).await

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Recovery, delete_all, list_all};
 use crate::backend::Backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::layout;
 use crate::naming::{TablePath, is_hidden};
 
@@ -33,10 +33,30 @@ pub(crate) async fn vacuum(backend: &Backend, older_than: Duration) -> Result<Va
         .await?
         .into_iter()
         .filter(|meta| meta.last_modified < cutoff)
+        .filter(|meta| {
+            meta.location
+                .filename()
+                .is_some_and(|name| !is_hidden(name))
+        })
         .collect();
     report.staged_deleted = staged.len();
     report.staged_bytes = staged.iter().map(|meta| meta.size).sum();
     delete_all(backend, staged.into_iter().map(|meta| meta.location)).await?;
+    if let Some(root) = backend.local_root() {
+        let hidden = root.join(layout::HIDDEN_ROOT);
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let (files, bytes) = tokio::task::spawn_blocking(move || unlisted_uploads(&hidden, cutoff))
+            .await
+            .map_err(|join| Error::task_failed("removing unlisted uploads", join))?
+            .map_err(|e| Error::Config {
+                message: format!("vacuum of the hidden area under {}", root.display()),
+                source: Some(Box::new(e)),
+            })?;
+        report.staged_deleted += files;
+        report.staged_bytes += bytes;
+    }
 
     // Tables with changes: `tables/{table}/_txn/…` or `tables/{table}/_pending/…`.
     let area = layout::tables_dir();
@@ -65,4 +85,46 @@ pub(crate) async fn vacuum(backend: &Backend, older_than: Duration) -> Result<Va
         }
     }
     Ok(report)
+}
+
+/// On local disk, deletes the files under `dir` that object_store writes while an upload
+/// runs (`name#n`: it lists none of them) and that were last written before `cutoff`:
+/// what killed writers left. Says how many, and their bytes.
+fn unlisted_uploads(
+    dir: &std::path::Path,
+    cutoff: std::time::SystemTime,
+) -> std::io::Result<(usize, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                stack.push(entry.path());
+                continue;
+            }
+            let name = entry.file_name();
+            let in_progress = name
+                .to_str()
+                .and_then(|n| n.rsplit_once('#'))
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if in_progress && meta.modified()? < cutoff {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        files += 1;
+                        bytes += meta.len();
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok((files, bytes))
 }

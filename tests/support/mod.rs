@@ -38,9 +38,29 @@ pub enum Kind {
     S3,
 }
 
+/// What a backend does, where checks depend on it: each [`Backend`] declares its own when
+/// it starts (as opendal's behaviour tests declare a service's capabilities), and checks
+/// branch on these rather than on the backend's [`Kind`].
+pub struct Capabilities {
+    /// Every request is a round trip over the network to a server (S3), so checks that
+    /// make thousands of requests run fewer property cases.
+    pub remote: bool,
+    /// The server checks request signatures, so wrong credentials are refused (s3s-fs
+    /// does; moto and the backends without a server do not).
+    pub checks_signatures: bool,
+    /// A PUT into a missing bucket fails (moto, AWS) rather than creating the bucket
+    /// (s3s-fs); false where there are no buckets.
+    pub rejects_missing_bucket: bool,
+    /// An upload its writer never finished is an object listings show (on local disk,
+    /// the file being written), so `vacuum` can find it; S3's incomplete multipart
+    /// uploads and memory's are not objects.
+    pub lists_incomplete_uploads: bool,
+}
+
 /// An engine on a fresh, empty root, and what keeps that root alive.
 pub struct Backend {
     pub kind: Kind,
+    pub capabilities: Capabilities,
     pub engine: ObjectStoreEngine,
     pub s3: Option<s3::TestS3>,
     _dir: Option<tempfile::TempDir>,
@@ -51,6 +71,12 @@ impl Backend {
         match kind {
             Kind::Memory => Backend {
                 kind,
+                capabilities: Capabilities {
+                    remote: false,
+                    checks_signatures: false,
+                    rejects_missing_bucket: false,
+                    lists_incomplete_uploads: false,
+                },
                 engine: ObjectStoreEngine::memory(),
                 s3: None,
                 _dir: None,
@@ -59,6 +85,12 @@ impl Backend {
                 let dir = tempfile::tempdir().unwrap();
                 Backend {
                     kind,
+                    capabilities: Capabilities {
+                        remote: false,
+                        checks_signatures: false,
+                        rejects_missing_bucket: false,
+                        lists_incomplete_uploads: true,
+                    },
                     engine: ObjectStoreEngine::local(dir.path().join("root")).unwrap(),
                     s3: None,
                     _dir: Some(dir),
@@ -71,6 +103,12 @@ impl Backend {
                 let prefix = format!("r-{:x}", uuid::Uuid::now_v7().as_u128() & 0xffff_ffff_ffff);
                 Backend {
                     kind,
+                    capabilities: Capabilities {
+                        remote: true,
+                        checks_signatures: server.checks_signatures,
+                        rejects_missing_bucket: server.rejects_missing_bucket,
+                        lists_incomplete_uploads: false,
+                    },
                     engine: server.engine(&prefix),
                     s3: Some(server),
                     _dir: None,
@@ -94,17 +132,7 @@ impl Backend {
 
     /// Every object under `table`, hidden ones included, as paths relative to the root.
     pub async fn raw_listing(&self, table: &TablePath) -> Vec<String> {
-        use futures::TryStreamExt;
-        let prefix = object_store::path::Path::from(table.as_str());
-        let mut all: Vec<String> = self
-            .store()
-            .list(Some(&prefix))
-            .map_ok(|m| m.location.to_string())
-            .try_collect()
-            .await
-            .unwrap();
-        all.sort();
-        all
+        listing(&self.store(), table.as_str()).await
     }
 }
 
@@ -143,12 +171,20 @@ pub async fn hidden_listing_of(store: &Arc<dyn ObjectStore>, table: &TablePath) 
     listing(store, &prefix).await
 }
 
-/// Uploads staged in the hidden area, not (yet) published.
+/// Uploads staged in the hidden area, not (yet) published (its own hidden files, such
+/// as the one that keeps the directory on local disk, are not uploads).
 pub async fn staged_uploads(store: &Arc<dyn ObjectStore>) -> Vec<String> {
-    listing(store, &format!("{}/staging", parquet_storage::HIDDEN_ROOT)).await
+    let mut staged = listing(store, &format!("{}/staging", parquet_storage::HIDDEN_ROOT)).await;
+    staged.retain(|p| {
+        !p.rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with('.'))
+    });
+    staged
 }
 
-async fn listing(store: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<String> {
+/// Every object under `prefix`, sorted.
+pub async fn listing(store: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<String> {
     use futures::TryStreamExt;
     let prefix = object_store::path::Path::from(prefix);
     let mut all: Vec<String> = store
