@@ -9,10 +9,8 @@
 //! core, so the cap holds however many engines and writes there are.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, OnceLock};
-
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
-use rayon::prelude::IndexedParallelIterator;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::{Error, Result};
 
@@ -130,8 +128,10 @@ impl std::fmt::Debug for CpuPool {
 }
 
 /// Runs `work` on each item, on up to `threads` threads of the pool the caller runs on
-/// (a step of [`CpuPool::run`]), and gives the results in the items' order; the first
-/// error is returned.
+/// (a step of [`CpuPool::run`]), and gives the results in the items' order. Each thread
+/// takes the next item when it is free, so a few heavy items (wide text columns) do not
+/// leave one thread idle while another works through a fixed half. After the first
+/// error no item is started, and that error is returned.
 pub(crate) fn map_in_parallel<T: Send, R: Send, E: Send>(
     items: Vec<T>,
     threads: usize,
@@ -141,12 +141,45 @@ pub(crate) fn map_in_parallel<T: Send, R: Send, E: Send>(
     if threads <= 1 {
         return items.into_iter().map(work).collect();
     }
-    let per_thread = items.len().div_ceil(threads);
-    items
-        .into_par_iter()
-        .with_min_len(per_thread)
-        .map(work)
-        .collect()
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let done: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
+    let failure: Mutex<Option<E>> = Mutex::new(None);
+    let failed = AtomicBool::new(false);
+    let run = || {
+        while !failed.load(Ordering::Relaxed) {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((index, item)) = next else { break };
+            match work(item) {
+                Ok(result) => {
+                    done.lock().unwrap_or_else(PoisonError::into_inner)[index] = Some(result);
+                }
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    failure
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert(e);
+                }
+            }
+        }
+    };
+    rayon::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|_| run());
+        }
+        run();
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(e);
+    }
+    // No failure: every item was taken and done.
+    Ok(done
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

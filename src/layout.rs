@@ -57,16 +57,29 @@ pub(crate) fn staging_dir() -> Path {
     Path::from(format!("{HIDDEN_ROOT}/staging"))
 }
 
-/// The directory under which every table's bookkeeping is.
+/// The directory under which the files of every table's changes wait.
 pub(crate) fn tables_dir() -> Path {
     Path::from(format!("{HIDDEN_ROOT}/tables"))
 }
 
-/// The directory of a table's bookkeeping: `kind` is `_txn` (committed changes), `_manifest`
-/// (finished ones), `_pending` (files of changes) or `_lease` (who may change it).
-/// The `_` keeps these apart from the directories of tables nested in the path.
-pub(crate) fn table_area(table: &str, kind: &str) -> Path {
-    Path::from(format!("{HIDDEN_ROOT}/tables/{table}/{kind}"))
+/// A table's hidden directory of records: `kind` is `_txn` (committed changes),
+/// `_manifest` (finished ones) or `_lease` (who may change it). They are small JSON
+/// objects no reader takes for data, and they stay with the table: a table's directory
+/// copied or deleted takes its changes' history along.
+pub(crate) fn records_dir(table: &str, kind: &str) -> Path {
+    Path::from(format!("{table}/{kind}"))
+}
+
+/// The directory, in the hidden area, of the files of `table`'s changes not yet
+/// published (they are Parquet, so they stay out of the table's tree). The `_` keeps it
+/// apart from the directories of tables nested in the path.
+fn pending_area(table: &str) -> String {
+    format!("{HIDDEN_ROOT}/tables/{table}/_pending")
+}
+
+/// [`pending_area`] as an object path.
+pub(crate) fn pending_root(table: &str) -> Path {
+    Path::from(pending_area(table))
 }
 
 /// Where file `relative` (partition directories included) of change `id` to `table`
@@ -75,20 +88,17 @@ pub(crate) fn table_area(table: &str, kind: &str) -> Path {
 pub(crate) fn pending_file(table: &str, id: &str, relative: &str) -> String {
     let name = relative.rsplit('/').next().unwrap_or(relative);
     let stem = name.strip_suffix(".parquet").unwrap_or(name);
-    format!(
-        "{}/{id}/{stem}{STAGED_SUFFIX}",
-        table_area(table, "_pending")
-    )
+    format!("{}/{id}/{stem}{STAGED_SUFFIX}", pending_area(table))
 }
 
 /// The directory of change `id`'s pending files.
 pub(crate) fn pending_dir(table: &str, id: &str) -> Path {
-    Path::from(format!("{}/{id}", table_area(table, "_pending")))
+    Path::from(format!("{}/{id}", pending_area(table)))
 }
 
 /// The record of change `id` under `kind` (`_txn` or `_manifest`).
 pub(crate) fn change_record(table: &str, kind: &str, id: &str) -> Path {
-    Path::from(format!("{}/{id}.json", table_area(table, kind)))
+    Path::from(format!("{}/{id}.json", records_dir(table, kind)))
 }
 
 #[cfg(test)]

@@ -491,7 +491,8 @@ async fn check_after_kill(
         "{label}: recover changed the view"
     );
     if let Root::Local(dir) = root {
-        // Nothing but data files and rejects in the table's tree.
+        // Nothing but data files, rejects and the JSON records of finished changes and
+        // of the lease in the table's tree: no change is left half-done.
         let listed: Vec<String> = engine
             .list_files(&table())
             .await
@@ -500,7 +501,10 @@ async fn check_after_kill(
         for file in files_under(&dir.join("t")) {
             let in_root = format!("t/{file}");
             assert!(
-                listed.contains(&in_root) || file.starts_with("_rejects/"),
+                listed.contains(&in_root)
+                    || file.starts_with("_rejects/")
+                    || ((file.starts_with("_manifest/") || file.starts_with("_lease/"))
+                        && file.ends_with(".json")),
                 "{label}: {in_root} is in the table's tree but not a data file of it"
             );
         }

@@ -1,7 +1,7 @@
 //! One run at a time per table: a lease, held while a compaction changes the table.
 //!
-//! The lease is a sequence of create-only records, `_lease/{generation}.json` in the
-//! table's hidden area, each naming its holder, the change it makes and when it
+//! The lease is a sequence of create-only records, `{table}/_lease/{generation}.json`,
+//! each naming its holder, the change it makes and when it
 //! expires. The newest record is the lease. To take it, a run creates the next
 //! generation; it may do so only when the newest record has expired or was released,
 //! and the create-only put decides between two runs that try at once. The holder
@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::layout;
 use crate::naming::TablePath;
 
-/// Directory, in a table's hidden area, of the lease records.
+/// Hidden directory, in the table, of the lease records.
 pub const LEASE_DIR: &str = "_lease";
 
 /// How long a lease lasts unless renewed (by default).
@@ -80,13 +80,13 @@ fn now_ms() -> i64 {
 fn record_path(table: &str, generation: u64) -> Path {
     Path::from(format!(
         "{}/{generation:020}.json",
-        layout::table_area(table, LEASE_DIR)
+        layout::records_dir(table, LEASE_DIR)
     ))
 }
 
 /// The generations of `table`'s lease records, with their paths.
 async fn generations(backend: &Backend, table: &TablePath) -> Result<Vec<(u64, Path)>> {
-    let dir = layout::table_area(table.as_str(), LEASE_DIR);
+    let dir = layout::records_dir(table.as_str(), LEASE_DIR);
     Ok(list_all(backend, &dir)
         .await?
         .into_iter()

@@ -3,18 +3,20 @@
 //! process dies. Compaction runs use it (`docs/compaction.md`, "Idempotency and crash
 //! safety").
 //!
-//! Everything but the published files lives in the hidden area of the engine's root
-//! ([`HIDDEN_ROOT`](crate::layout::HIDDEN_ROOT)`/tables/{table}/`), outside the table's
-//! tree and never under a `.parquet` name, so no reader and no glob sees it. The
-//! protocol, for a change `id`:
-//! 1. **Stage**: new files are written under `_pending/{id}/`, with the partition
-//!    directories they will have in the table and a `.staged` suffix.
-//! 2. **Commit**: the record `_txn/{id}.json` (files added, with sizes; files removed;
-//!    the sources a compaction consumed) is created, create-only. This is the commit
-//!    point: from here on the change has happened.
+//! A change's files wait in the hidden area of the engine's root
+//! ([`HIDDEN_ROOT`](crate::layout::HIDDEN_ROOT)`/tables/{table}/_pending/`), outside the
+//! table's tree and never under a `.parquet` name, so no reader and no glob sees them.
+//! Its records are small JSON objects in hidden directories of the table (`_txn/`,
+//! `_manifest/`, `_lease/`), so a table's directory copied or deleted takes its history
+//! along. The protocol, for a change `id`:
+//! 1. **Stage**: new files are written as `_pending/{id}/{name}.staged` in the hidden
+//!    area.
+//! 2. **Commit**: the record `{table}/_txn/{id}.json` (files added, with their places and
+//!    sizes; files removed; the sources a compaction consumed) is created, create-only.
+//!    This is the commit point: from here on the change has happened.
 //! 3. **Publish**: every staged file is copied to its place in the table
 //!    (create-only), then every removed file is deleted.
-//! 4. **Finish**: the record moves to `_manifest/{id}.json` (what stays for
+//! 4. **Finish**: the record moves to `{table}/_manifest/{id}.json` (what stays for
 //!    idempotency: which sources are in the table), then the record and the staged
 //!    copies are deleted.
 //!
@@ -43,12 +45,12 @@ use crate::filter::Filter;
 use crate::layout;
 use crate::naming::{TablePath, is_hidden};
 
-/// Directory, in a table's hidden area, of committed changes not yet finished.
+/// Hidden directory, in the table, of committed changes not yet finished.
 pub const TXN_DIR: &str = "_txn";
-/// Directory, in a table's hidden area, of finished changes' records (kept: they say
-/// what was consumed).
+/// Hidden directory, in the table, of finished changes' records (kept: they say what
+/// was consumed).
 pub const MANIFEST_DIR: &str = "_manifest";
-/// Directory, in a table's hidden area, of the files of changes being made.
+/// Directory, in the table's part of the hidden area, of the files of changes being made.
 pub const PENDING_DIR: &str = "_pending";
 
 /// Store requests run at once while publishing or cleaning up.
@@ -266,7 +268,7 @@ async fn delete_prefix(backend: &Backend, prefix: &Path) -> Result<()> {
 
 /// Records of `table` under `dir`, in id order.
 async fn records(backend: &Backend, table: &TablePath, dir: &str) -> Result<Vec<ChangeRecord>> {
-    let prefix = layout::table_area(table.as_str(), dir);
+    let prefix = layout::records_dir(table.as_str(), dir);
     let mut locations: Vec<Path> = list_all(backend, &prefix)
         .await?
         .into_iter()
@@ -336,7 +338,7 @@ pub(crate) async fn recover_older(
     let live = lease::live_change(backend, table)
         .await?
         .filter(|change| Some(change.as_str()) != own);
-    let pending = layout::table_area(table.as_str(), PENDING_DIR);
+    let pending = layout::pending_root(table.as_str());
     let listing = backend
         .store()
         .list_with_delimiter(Some(&pending))

@@ -58,7 +58,8 @@ pub(crate) async fn vacuum(backend: &Backend, older_than: Duration) -> Result<Va
         report.staged_bytes += bytes;
     }
 
-    // Tables with changes: `tables/{table}/_txn/…` or `tables/{table}/_pending/…`.
+    // Tables with changes: `tables/{table}/_pending/…` (a committed change keeps its
+    // pending files until it is finished, so this finds those too).
     let area = layout::tables_dir();
     let mut tables: Vec<String> = Vec::new();
     for meta in list_all(backend, &area).await? {
@@ -69,7 +70,7 @@ pub(crate) async fn vacuum(backend: &Backend, older_than: Duration) -> Result<Va
         let Some(at) = parts.iter().position(|p| is_hidden(p)) else {
             continue;
         };
-        if matches!(parts[at].as_str(), super::TXN_DIR | super::PENDING_DIR) && at > 0 {
+        if parts[at] == super::PENDING_DIR && at > 0 {
             let table = parts[..at].join("/");
             if !tables.contains(&table) {
                 tables.push(table);

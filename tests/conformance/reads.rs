@@ -250,7 +250,7 @@ async fn one_day_of_ninety_reads_only_that_day(b: &Backend) {
         vec![
             "list:ninety",
             "list:ninety/day=2024-11-15",
-            "list:_parquet_storage/tables/ninety/_txn"
+            "list:ninety/_txn"
         ],
         "{listed:?}"
     );

@@ -159,16 +159,22 @@ pub fn short_lease(engine: ObjectStoreEngine) -> ObjectStoreEngine {
     })
 }
 
-/// Every object of the hidden area that belongs to `table` (staged files, change
-/// records, leases), as paths relative to the root.
+/// Every object the crate keeps for `table` besides its data: the pending files of its
+/// changes (in the hidden area) and its records (`_txn/`, `_manifest/`, `_lease/` in the
+/// table's directory), as paths relative to the root.
 pub async fn hidden_listing(backend: &Backend, table: &TablePath) -> Vec<String> {
     hidden_listing_of(&backend.store(), table).await
 }
 
 /// [`hidden_listing`] of a store.
 pub async fn hidden_listing_of(store: &Arc<dyn ObjectStore>, table: &TablePath) -> Vec<String> {
-    let prefix = format!("{}/tables/{}", parquet_storage::HIDDEN_ROOT, table.as_str());
-    listing(store, &prefix).await
+    let pending = format!("{}/tables/{}", parquet_storage::HIDDEN_ROOT, table.as_str());
+    let mut all = listing(store, &pending).await;
+    for records in ["_txn", "_manifest", "_lease"] {
+        all.extend(listing(store, &format!("{}/{records}", table.as_str())).await);
+    }
+    all.sort();
+    all
 }
 
 /// Uploads staged in the hidden area, not (yet) published (its own hidden files, such
