@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    StringArray,
 };
 use arrow_buffer::bit_chunk_iterator::UnalignedBitChunk;
 use arrow_buffer::{BooleanBufferBuilder, Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
@@ -14,7 +15,9 @@ use arrow_schema::{DataType, Field, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 
 use super::json::{RawValue, unquote};
-use super::number::{FloatText, Scalar, number_text, parse_f64};
+use super::number::{
+    FloatText, Scalar, exact_in_f64, exact_integer_f64, is_integer_text, number_text, parse_f64,
+};
 use crate::error::{Error, Result};
 
 /// How a column turns raw JSON text into values.
@@ -26,7 +29,14 @@ pub(super) enum Kind {
         min: i64,
         max: i64,
     },
-    Float,
+    /// A float type; `max` is the largest magnitude it holds.
+    Float {
+        max: f64,
+    },
+    /// An integer decimal, `Decimal128(digits, 0)`.
+    Decimal {
+        digits: u8,
+    },
     /// Strings as their text, anything else as its raw JSON.
     Text,
     /// Integers in the column's unit, or timestamp strings.
@@ -54,7 +64,11 @@ impl Kind {
             UInt8 => int(0, u8::MAX.into()),
             UInt16 => int(0, u16::MAX.into()),
             UInt32 => int(0, u32::MAX.into()),
-            Float32 | Float64 => Kind::Float,
+            Float32 => Kind::Float {
+                max: f32::MAX.into(),
+            },
+            Float64 => Kind::Float { max: f64::MAX },
+            Decimal128(digits, 0) => Kind::Decimal { digits: *digits },
             Utf8 | LargeUtf8 | Utf8View => Kind::Text,
             Timestamp(unit, _) => Kind::Timestamp(*unit),
             Date32 => Kind::Date,
@@ -70,6 +84,7 @@ enum Data {
     Unset,
     Bool(BooleanBufferBuilder),
     I64(Vec<i64>),
+    I128(Vec<i128>),
     F64(Vec<f64>),
     Text {
         offsets: Vec<i32>,
@@ -107,7 +122,8 @@ impl Column {
             Kind::Int { .. } | Kind::Timestamp(_) | Kind::Date => {
                 Data::I64(Vec::with_capacity(capacity))
             }
-            Kind::Float => Data::F64(Vec::with_capacity(capacity)),
+            Kind::Float { .. } => Data::F64(Vec::with_capacity(capacity)),
+            Kind::Decimal { .. } => Data::I128(Vec::with_capacity(capacity)),
             Kind::Raw => Data::Unset,
             Kind::Text | Kind::Cast => Data::Text {
                 offsets: vec![0],
@@ -145,6 +161,7 @@ impl Column {
             Data::Unset => {}
             Data::Bool(b) => b.append(false),
             Data::I64(v) => v.push(0),
+            Data::I128(v) => v.push(0),
             Data::F64(v) => v.push(0.0),
             Data::Text { offsets, bytes } => offsets.push(bytes.len() as i32),
         }
@@ -160,6 +177,9 @@ impl Column {
             Data::Unset => {}
             Data::Bool(b) => b.truncate(len - 1),
             Data::I64(v) => {
+                v.pop();
+            }
+            Data::I128(v) => {
                 v.pop();
             }
             Data::F64(v) => {
@@ -205,6 +225,9 @@ impl Column {
             self.push_null();
             return Ok(());
         }
+        if matches!(raw, "NaN" | "Infinity" | "-Infinity") {
+            return self.misfit(NON_FINITE);
+        }
         match (&mut self.data, self.kind) {
             // A raw column's first value in the batch, and text.
             (Data::Unset, _) => {
@@ -220,12 +243,27 @@ impl Column {
                 b.append(value);
             }
             (Data::I64(v), Kind::Int { min, max }) => {
-                let Some(value) = number_text(raw).and_then(|t| t.parse::<i64>().ok()) else {
+                let Some(text) = number_text(raw).filter(|t| is_integer_text(t)) else {
                     return self.misfit("not an integer");
                 };
-                if value < min || value > max {
+                let Some(value) = text.parse::<i64>().ok().filter(|v| (min..=max).contains(v))
+                else {
                     return self.misfit(&format!("out of range for {}", self.target));
-                }
+                };
+                v.push(value);
+            }
+            (Data::I128(v), kind) => {
+                let digits = match kind {
+                    Kind::Decimal { digits } => digits,
+                    _ => 38,
+                };
+                let Some(text) = number_text(raw).filter(|t| is_integer_text(t)) else {
+                    return self.misfit("not an integer");
+                };
+                let bound = 10i128.pow(u32::from(digits.min(38)));
+                let Some(value) = text.parse::<i128>().ok().filter(|v| v.abs() < bound) else {
+                    return self.misfit(&format!("out of range for {}", self.target));
+                };
                 v.push(value);
             }
             (Data::I64(v), Kind::Timestamp(unit)) => {
@@ -254,9 +292,23 @@ impl Column {
                 };
                 v.push(days);
             }
-            (Data::F64(v), _) => {
-                let Some(value) = number_text(raw).and_then(parse_f64) else {
+            (Data::F64(v), kind) => {
+                let Some(text) = number_text(raw) else {
                     return self.misfit("not a number");
+                };
+                let max = match kind {
+                    Kind::Float { max } => max,
+                    _ => f64::MAX,
+                };
+                // An integer is taken only where the float holds it exactly; a decimal
+                // fraction rounds to the nearest float, as every reader of it expects.
+                let value = if is_integer_text(text) {
+                    exact_integer_f64(text)
+                } else {
+                    parse_f64(text)
+                };
+                let Some(value) = value.filter(|v| v.abs() <= max) else {
+                    return self.misfit(&format!("out of range for {}", self.target));
                 };
                 v.push(value);
             }
@@ -293,14 +345,23 @@ impl Column {
             return Ok(());
         }
         match (&mut self.data, self.kind, scalar) {
-            (Data::F64(v), _, Scalar::Float(value)) => v.push(value),
-            // Correctly rounded, as reading the integer's text as a float is.
-            (Data::F64(v), _, Scalar::Int(value)) => v.push(value as f64),
+            (Data::F64(v), Kind::Float { max: f64::MAX }, Scalar::Float(value)) => v.push(value),
+            // Exact, as an integer must be; others are refused by `push`.
+            (Data::F64(v), Kind::Float { max: f64::MAX }, Scalar::Int(value))
+                if exact_in_f64(value) =>
+            {
+                v.push(value as f64)
+            }
             (Data::I64(v), Kind::Int { min, max }, Scalar::Int(value))
                 if (min..=max).contains(&value) =>
             {
                 v.push(value)
             }
+            // Every `i64` has at most 19 digits.
+            (Data::I128(v), Kind::Decimal { digits: 19.. }, Scalar::Int(value)) => {
+                v.push(i128::from(value))
+            }
+            (_, _, Scalar::NonFinite) => return self.misfit(NON_FINITE),
             (Data::Bool(b), _, Scalar::Bool(value)) => b.append(value),
             (_, _, Scalar::Null) => {
                 self.push_null();
@@ -326,9 +387,13 @@ impl Column {
         raw: RawValue<'_>,
         scalar: Scalar,
     ) -> std::result::Result<(), Misfit> {
-        if matches!(scalar, Scalar::Null) {
-            self.push_null();
-            return Ok(());
+        match scalar {
+            Scalar::Null => {
+                self.push_null();
+                return Ok(());
+            }
+            Scalar::NonFinite => return self.misfit(NON_FINITE),
+            _ => {}
         }
         if scalar == Scalar::PlainString && self.push_plain_string(raw.string_content()) {
             return Ok(());
@@ -339,13 +404,14 @@ impl Column {
         self.push_raw_other(raw.text(), scalar)
     }
 
-    /// In line, the usual case: a value of the batch column's type. False for any
-    /// other value, null included.
+    /// In line, the usual case: a value of the batch column's type that does not widen
+    /// the column's inferred type. False for any other value, null included, and for
+    /// an integer no `f64` holds exactly (its type is wider than the usual integer's).
     #[inline(always)]
     pub(super) fn push_fitting(&mut self, scalar: Scalar) -> bool {
         match (&mut self.data, scalar) {
             (Data::F64(v), Scalar::Float(value)) => v.push(value),
-            (Data::I64(v), Scalar::Int(value)) => v.push(value),
+            (Data::I64(v), Scalar::Int(value)) if exact_in_f64(value) => v.push(value),
             (Data::Bool(b), Scalar::Bool(value)) => b.append(value),
             _ => return false,
         }
@@ -384,13 +450,22 @@ impl Column {
                 Scalar::Int(_) | Scalar::NegativeZero => Data::I64(zeros(self.capacity, rows)),
                 Scalar::Float(_) | Scalar::OtherFloat => Data::F64(zeros(self.capacity, rows)),
                 // Null (which `push_raw` takes before) as `push` takes it.
-                Scalar::Null | Scalar::PlainString | Scalar::Text => return self.push(text),
+                Scalar::Null | Scalar::PlainString | Scalar::Text | Scalar::BigInt => {
+                    return self.push(text);
+                }
+                Scalar::NonFinite => return self.misfit(NON_FINITE),
             };
             // Typed now: the value fits, unless it is one (`-0`, `1e3`) a typed column
             // cannot write back exactly, which turns the column into text below.
             if self.push_fitting(scalar) {
                 return Ok(());
             }
+        }
+        // An integer `push_fitting` left to widen the column's type.
+        if let (Data::I64(v), Scalar::Int(value)) = (&mut self.data, scalar) {
+            v.push(value);
+            self.valid.append_non_null();
+            return Ok(());
         }
         self.become_text();
         self.push(text)
@@ -412,6 +487,7 @@ impl Column {
                 let _ = match &self.data {
                     Data::Bool(b) => write!(bytes, "{}", b.get_bit(row)),
                     Data::I64(v) => write!(bytes, "{}", v[row]),
+                    Data::I128(v) => write!(bytes, "{}", v[row]),
                     Data::F64(v) => write!(bytes, "{}", FloatText(v[row])),
                     Data::Unset | Data::Text { .. } => Ok(()),
                 };
@@ -431,11 +507,12 @@ impl Column {
     #[inline]
     pub(super) fn len(&self) -> usize {
         // From the data, not `self.valid.len()`: `NullBufferBuilder::len` is not inlined
-        // across crates (without LTO), and this runs for every value. Tried again in the
-        // twelfth session: fewer instructions, but a call per value (1.7% of samples).
+        // across crates (without LTO), and this runs for every value; measured, it cost a
+        // call per value (1.7% of samples) for fewer instructions.
         let len = match &self.data {
             Data::F64(v) => v.len(),
             Data::I64(v) => v.len(),
+            Data::I128(v) => v.len(),
             Data::Bool(b) => b.len(),
             Data::Text { offsets, .. } => offsets.len() - 1,
             Data::Unset => self.valid.len(),
@@ -459,6 +536,7 @@ impl Column {
             Data::Unset => Data::Unset,
             Data::Bool(_) => Data::Bool(BooleanBufferBuilder::new(capacity)),
             Data::I64(_) => Data::I64(Vec::with_capacity(capacity)),
+            Data::I128(_) => Data::I128(Vec::with_capacity(capacity)),
             Data::F64(_) => Data::F64(Vec::with_capacity(capacity)),
             Data::Text { bytes, .. } => {
                 let mut offsets = Vec::with_capacity(capacity + 1);
@@ -476,6 +554,10 @@ impl Column {
                 Arc::new(Date32Array::new(ScalarBuffer::from(days), nulls))
             }
             Data::I64(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v), nulls)),
+            Data::I128(v) => Arc::new(
+                Decimal128Array::new(ScalarBuffer::from(v), nulls)
+                    .with_data_type(self.target.clone()),
+            ),
             Data::F64(v) => Arc::new(Float64Array::new(ScalarBuffer::from(v), nulls)),
             Data::Text { offsets, bytes } => Arc::new(
                 StringArray::try_new(
@@ -508,6 +590,9 @@ impl Column {
         }
     }
 }
+
+/// Why a `NaN`, `Infinity` or `-Infinity` token is rejected.
+const NON_FINITE: &str = "not a JSON number (NaN and Infinity have no JSON value)";
 
 /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
@@ -550,7 +635,9 @@ pub(super) fn retype(array: &ArrayRef, column: &Column) -> Result<ArrayRef> {
                 .collect();
             Ok(Arc::new(text))
         }
-        (DataType::Int64, DataType::Float64 | DataType::Utf8)
+        // Exact: inference makes integers float only where every one is an exact
+        // `f64`, and a decimal of 38 digits holds every `i64`.
+        (DataType::Int64, DataType::Float64 | DataType::Utf8 | DataType::Decimal128(_, 0))
         | (DataType::Boolean, DataType::Utf8) => {
             arrow_cast::cast(array, target).map_err(|e| column.arrow_error(e))
         }

@@ -5,7 +5,9 @@
 //! does not fit (`"N/A"` in an integer column) becomes null in the row and a [`Reject`]
 //! naming the line, column and raw text; a line that is not one JSON object (malformed,
 //! truncated) is rolled back and rejected whole. A row whose `NOT NULL` column ends up
-//! null is rejected whole too. Nothing here panics on input.
+//! null is rejected whole too. A key repeated in one object is decided by
+//! [`DuplicateKeys`]: every value of it is kept in the rejects either way. Nothing here
+//! panics on input.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use super::infer::{Inferred, JsonType, unwiden, widen_logged};
 use super::json::{Columns, RawValue, walk_object};
 use super::number::Scalar;
 use super::rejects::Reject;
+use super::rules::DuplicateKeys;
 use crate::error::{Error, Result};
 
 /// What a decoder has counted since it was made.
@@ -30,6 +33,8 @@ pub(crate) struct Counts {
     pub(crate) rows_rejected: u64,
     /// Values rejected, per column index.
     pub(crate) values_rejected: Vec<u64>,
+    /// Rows whose object repeated the column's key, per column index.
+    pub(crate) duplicate_keys: Vec<u64>,
 }
 
 /// Decodes lines of one schema into record batches.
@@ -53,6 +58,7 @@ pub(crate) struct Decoder {
     source: String,
     rejects: Vec<Reject>,
     counts: Counts,
+    duplicates: DuplicateKeys,
 }
 
 impl Decoder {
@@ -78,6 +84,7 @@ impl Decoder {
             schema: Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())),
             counts: Counts {
                 values_rejected: vec![0; columns.len()],
+                duplicate_keys: vec![0; columns.len()],
                 ..Counts::default()
             },
             columns,
@@ -89,7 +96,14 @@ impl Decoder {
             lines: Vec::new(),
             source: String::new(),
             rejects: Vec::new(),
+            duplicates: DuplicateKeys::default(),
         }
+    }
+
+    /// Decides keys repeated in one object by `rule`.
+    pub(crate) fn with_duplicate_keys(mut self, rule: DuplicateKeys) -> Decoder {
+        self.duplicates = rule;
+        self
     }
 
     /// A decoder for lines whose schema is not known yet: every key becomes a text
@@ -127,13 +141,18 @@ impl Decoder {
         let capacity = self.capacity;
         // Every column holds `buffered` rows between lines: one more once this line sets it.
         let mut set = 0;
-        let (columns, rejects, source, types, widened, values_rejected) = (
+        // Columns whose key came again on this line (rare: allocates only then).
+        let mut repeated: Vec<usize> = Vec::new();
+        // Rejects of values of columns this line made, which take their names after it.
+        let mut unnamed: Vec<(usize, usize)> = Vec::new();
+        let (columns, rejects, source, types, widened, values_rejected, duplicate_keys) = (
             &mut self.columns,
             &mut self.rejects,
             &self.source,
             &mut self.types,
             &mut self.widened,
             &mut self.counts.values_rejected,
+            &mut self.counts.duplicate_keys,
         );
         let mut field = |i: usize, raw: RawValue<'_>, scalar: Scalar| {
             if inferring {
@@ -143,14 +162,20 @@ impl Decoder {
                     (0..buffered).for_each(|_| column.push_null());
                     columns.push(column);
                     values_rejected.push(0);
+                    duplicate_keys.push(0);
                 }
             }
             if columns[i].len() > buffered {
-                // A repeated key: the last one wins, as in serde_json and most readers.
-                columns[i].pop();
-            } else {
-                set += 1;
+                // A repeated key: the first value stays until the line is done, this one
+                // is not taken (see `Decoder::repeated_keys`). Its type counts, as it
+                // does for inference over the same line.
+                if inferring {
+                    widen_logged(types, widened, i, scalar.json_type());
+                }
+                repeated.push(i);
+                return;
             }
+            set += 1;
             let pushed = if inferring {
                 // A value of the batch column's type: inference has that type already
                 // (see `Column::untype_if_valueless`), so only the rest widen it.
@@ -164,13 +189,16 @@ impl Decoder {
                 columns[i].push_scalar(raw, scalar)
             };
             if let Err(reason) = pushed {
-                rejects.push(Reject {
-                    source_file: source.clone(),
-                    line: Some(number),
-                    column: Some(columns[i].name.clone()),
-                    value: Some(raw.text().to_string()),
+                if i >= named {
+                    unnamed.push((rejects.len(), i));
+                }
+                rejects.push(Reject::value(
+                    source,
+                    Some(number),
+                    &columns[i].name,
+                    raw.text(),
                     reason,
-                });
+                ));
             }
         };
         let parsed = walk_object(line, &mut self.keys, &mut field);
@@ -178,6 +206,13 @@ impl Decoder {
             // Columns made for new keys on this line take their names.
             let new = self.columns.iter_mut().zip(self.keys.names()).skip(named);
             new.for_each(|(column, name)| column.name.clone_from(name));
+            for (at, i) in unnamed {
+                self.rejects[at].column = Some(self.keys.names()[i].clone());
+            }
+        }
+        let mut repeats = Vec::new();
+        if parsed.is_ok() && !repeated.is_empty() {
+            repeats = self.repeated_keys(number, line, repeated, buffered, rejects_before);
         }
         let reason = match parsed {
             Err(e) => Some(e.to_string()),
@@ -202,6 +237,13 @@ impl Decoder {
                         self.counts.values_rejected[i] += 1;
                     }
                 }
+                for (i, rejects) in repeats {
+                    self.counts.duplicate_keys[i] += 1;
+                    if self.duplicates == DuplicateKeys::Reject {
+                        self.counts.values_rejected[i] += 1;
+                    }
+                    self.rejects.extend(rejects);
+                }
                 self.lines.push(number);
                 self.counts.rows_out += 1;
             }
@@ -220,15 +262,72 @@ impl Decoder {
                 }
                 self.rejects.truncate(rejects_before);
                 self.counts.rows_rejected += 1;
-                self.rejects.push(Reject {
-                    source_file: self.source.clone(),
-                    line: Some(number),
-                    column: None,
-                    value: Some(String::from_utf8_lossy(line).into_owned()),
-                    reason,
-                });
+                self.rejects
+                    .push(Reject::line(&self.source, number, line, reason));
             }
         }
+    }
+
+    /// Line `number` repeated the keys of `repeated` (column indexes, the first value of
+    /// each taken): under [`DuplicateKeys::Reject`] those columns become null in the row;
+    /// either way every value not kept becomes a reject. Walks the line again to find
+    /// the values, which only lines with repeated keys pay for. Gives, per column, the
+    /// rejects to keep if the row is.
+    #[cold]
+    fn repeated_keys(
+        &mut self,
+        number: u64,
+        line: &[u8],
+        mut repeated: Vec<usize>,
+        buffered: usize,
+        rejects_before: usize,
+    ) -> Vec<(usize, Vec<Reject>)> {
+        repeated.sort_unstable();
+        repeated.dedup();
+        let mut values: Vec<(usize, String)> = Vec::new();
+        // The line parsed once; the second walk sees the same keys and values.
+        let _ = walk_object(line, &mut self.keys, &mut |i, raw, _| {
+            if repeated.binary_search(&i).is_ok() {
+                values.push((i, raw.text().to_string()));
+            }
+        });
+        let reject_all = self.duplicates == DuplicateKeys::Reject;
+        let mut found = Vec::with_capacity(repeated.len());
+        for i in repeated {
+            let of_key: Vec<&String> = (values.iter().filter(|(j, _)| *j == i))
+                .map(|(_, v)| v)
+                .collect();
+            let name = self.columns[i].name.clone();
+            let reason = if reject_all {
+                if self.columns[i].len() > buffered {
+                    self.columns[i].pop();
+                    self.columns[i].push_null();
+                }
+                // The first value's own reject, if it did not fit, is one of these.
+                let mut k = 0;
+                self.rejects.retain(|r| {
+                    k += 1;
+                    k <= rejects_before || r.column.as_deref() != Some(name.as_str())
+                });
+                format!(
+                    "key {name:?} appears {} times in one object; the row keeps none of its values",
+                    of_key.len()
+                )
+            } else {
+                format!(
+                    "key {name:?} appears {} times in one object; the row keeps the first value",
+                    of_key.len()
+                )
+            };
+            let dropped = of_key.into_iter().skip(usize::from(!reject_all));
+            let rejects = dropped
+                .map(|value| {
+                    Reject::value(&self.source, Some(number), &name, value, reason.clone())
+                })
+                .collect();
+            found.push((i, rejects));
+        }
+        found
     }
 
     fn index_of(&self, name: &str) -> Option<usize> {
@@ -255,13 +354,13 @@ impl Decoder {
                 for (row, text) in before.into_iter().enumerate() {
                     if let Some(text) = text.filter(|_| array.is_null(row)) {
                         self.counts.values_rejected[i] += 1;
-                        self.rejects.push(Reject {
-                            source_file: self.source.clone(),
-                            line: self.lines.get(row).copied(),
-                            column: Some(self.columns[i].name.clone()),
-                            value: Some(text),
-                            reason: format!("cannot be read as {}", self.columns[i].target),
-                        });
+                        self.rejects.push(Reject::value(
+                            &self.source,
+                            self.lines.get(row).copied(),
+                            &self.columns[i].name,
+                            &text,
+                            format!("cannot be read as {}", self.columns[i].target),
+                        ));
                     }
                 }
             }
@@ -327,7 +426,7 @@ impl Decoder {
                     arrays.push(Arc::clone(found));
                     continue;
                 }
-                Kind::Bool | Kind::Int { .. } | Kind::Float => {}
+                Kind::Bool | Kind::Int { .. } | Kind::Float { .. } | Kind::Decimal { .. } => {}
                 _ => {
                     return Err(Error::internal(format!(
                         "column {:?}: raw decoding covers inferred types only, not {}",
@@ -342,13 +441,13 @@ impl Decoder {
                 };
                 if let Err(reason) = column.push(value) {
                     self.counts.values_rejected[i] += 1;
-                    self.rejects.push(Reject {
-                        source_file: self.source.clone(),
-                        line: lines.get(row).copied(),
-                        column: Some(column.name.clone()),
-                        value: Some(value.to_string()),
+                    self.rejects.push(Reject::value(
+                        &self.source,
+                        lines.get(row).copied(),
+                        &column.name,
+                        value,
                         reason,
-                    });
+                    ));
                 }
             }
             arrays.push(column.finish()?);
@@ -473,12 +572,21 @@ mod tests {
         let v = batch
             .column(1)
             .as_primitive::<arrow_array::types::Float64Type>();
-        assert_eq!(v.iter().collect::<Vec<_>>(), [Some(1.0), Some(4.0)]);
+        // `v` repeated: null, and both of its values rejected.
+        assert_eq!(v.iter().collect::<Vec<_>>(), [Some(1.0), None]);
         let lines: Vec<_> = rejects
             .iter()
-            .map(|r| (r.line, r.column.is_none()))
+            .map(|r| (r.line, r.column.is_none(), r.value.as_deref()))
             .collect();
-        assert_eq!(lines, [(Some(2), true), (Some(4), true), (Some(5), false)]);
+        assert_eq!(
+            lines,
+            [
+                (Some(2), true, Some(r#"{"id": "b", "v": 2.5, "#)),
+                (Some(4), true, Some(r#"{"v": 3}"#)),
+                (Some(5), false, Some(r#""x""#)),
+                (Some(5), false, Some("4"))
+            ]
+        );
     }
 
     /// Decoding raw infers what [`Inferred`] infers from the same lines, also where a

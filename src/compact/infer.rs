@@ -1,9 +1,11 @@
 //! Schema inference: the type of every key over all lines of all files, widened.
 //!
 //! Each value has a [`JsonType`]; a column's type is the [`JsonType::widen`] of all of
-//! its values: null is absorbed by anything, int and float make float, and any other
-//! mix is text. Objects and arrays are text holding their raw JSON. Widening is a
-//! join (commutative, associative, idempotent), so neither file order nor line order
+//! its values: null is absorbed by anything; integers widen to the narrowest integer
+//! type that holds them all, and with floats make float only while an `f64` holds
+//! every one of them exactly; any other mix is text, which holds every value as
+//! written. Objects and arrays are text holding their raw JSON. Widening is a join
+//! (commutative, associative, idempotent), so neither file order nor line order
 //! changes a column's type; columns come in order of first appearance.
 
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::json::{Columns, RawValue, walk_object};
 use super::number::Scalar;
+use super::rules::{BigIntegers, DECIMAL_DIGITS};
 
 /// The type of a JSON value, as inference sees it, from narrowest to widest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,8 +23,13 @@ pub enum JsonType {
     Null,
     /// `true` / `false`.
     Bool,
-    /// A number without fraction or exponent that fits an `i64`.
+    /// A number without fraction or exponent that fits an `i64` and that an `f64`
+    /// holds exactly (every one up to 2^53 in magnitude).
     Int,
+    /// An integer that fits an `i64` but no `f64` holds exactly.
+    WideInt,
+    /// An integer beyond the `i64` range.
+    BigInt,
     /// Any other number.
     Float,
     /// Strings, objects, arrays, or a mix of types.
@@ -34,22 +42,29 @@ impl JsonType {
         Scalar::of(raw).json_type()
     }
 
-    /// The narrowest type that holds values of both.
+    /// The narrowest type that holds values of both exactly.
     pub fn widen(self, other: JsonType) -> JsonType {
         use JsonType::*;
         match (self, other) {
             (Null, t) | (t, Null) => t,
             (a, b) if a == b => a,
+            (Int, WideInt) | (WideInt, Int) => WideInt,
+            (Int | WideInt, BigInt) | (BigInt, Int | WideInt) => BigInt,
             (Int, Float) | (Float, Int) => Float,
             _ => Text,
         }
     }
 
-    /// The Arrow type of a column of this type (text for a column that only had nulls).
-    pub fn arrow(self) -> DataType {
+    /// The Arrow type of a column of this type (text for a column that only had nulls);
+    /// `big_integers` says what a [`JsonType::BigInt`] column becomes.
+    pub fn arrow(self, big_integers: BigIntegers) -> DataType {
         match self {
             JsonType::Bool => DataType::Boolean,
-            JsonType::Int => DataType::Int64,
+            JsonType::Int | JsonType::WideInt => DataType::Int64,
+            JsonType::BigInt => match big_integers {
+                BigIntegers::Decimal => DataType::Decimal128(DECIMAL_DIGITS, 0),
+                BigIntegers::Text => DataType::Utf8,
+            },
             JsonType::Float => DataType::Float64,
             JsonType::Null | JsonType::Text => DataType::Utf8,
         }
@@ -140,10 +155,10 @@ impl Inferred {
     }
 
     /// The Arrow schema: every column nullable, since any key can be missing.
-    pub(crate) fn schema(&self) -> SchemaRef {
+    pub(crate) fn schema(&self, big_integers: BigIntegers) -> SchemaRef {
         Arc::new(Schema::new(
             self.types()
-                .map(|(name, ty)| Field::new(name, ty.arrow(), true))
+                .map(|(name, ty)| Field::new(name, ty.arrow(big_integers), true))
                 .collect::<Vec<_>>(),
         ))
     }
@@ -161,13 +176,33 @@ mod tests {
             ("-12", JsonType::Int),
             ("1.5", JsonType::Float),
             ("1e3", JsonType::Float),
-            ("99999999999999999999", JsonType::Float),
+            ("99999999999999999999", JsonType::BigInt),
+            ("-9223372036854775809", JsonType::BigInt),
+            ("9223372036854775807", JsonType::WideInt),
+            ("9007199254740993", JsonType::WideInt),
+            ("9007199254740992", JsonType::Int),
+            ("NaN", JsonType::Null),
             ("\"12\"", JsonType::Text),
             ("[1]", JsonType::Text),
             ("{}", JsonType::Text),
         ] {
             assert_eq!(JsonType::of(raw), ty, "{raw}");
         }
+    }
+
+    #[test]
+    fn integers_widen_only_where_every_value_is_held_exactly() {
+        use JsonType::*;
+        assert_eq!(Int.widen(Float), Float);
+        assert_eq!(WideInt.widen(Float), Text);
+        assert_eq!(BigInt.widen(Float), Text);
+        assert_eq!(Int.widen(WideInt).widen(BigInt), BigInt);
+        assert_eq!(
+            BigInt.arrow(BigIntegers::Decimal),
+            DataType::Decimal128(38, 0)
+        );
+        assert_eq!(BigInt.arrow(BigIntegers::Text), DataType::Utf8);
+        assert_eq!(WideInt.arrow(BigIntegers::Decimal), DataType::Int64);
     }
 
     #[test]

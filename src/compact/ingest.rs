@@ -35,6 +35,7 @@ use super::infer::Inferred;
 use super::inflate::TextBuffers;
 use super::progress::{Phase, Reporter};
 use super::rejects::{Reject, RejectWriter};
+use super::rules::ValueRules;
 use super::source::{self, SourceFile, SourceSpec};
 use super::spill::{Segment, Spill};
 use super::{Compaction, CompactionSummary, SourceReport};
@@ -93,6 +94,7 @@ struct Outcome {
 struct Totals {
     reports: Vec<SourceReport>,
     values_rejected: BTreeMap<String, u64>,
+    duplicate_keys: BTreeMap<String, u64>,
     unknown_keys: BTreeMap<String, u64>,
     bytes_spilled: u64,
 }
@@ -108,6 +110,10 @@ impl Totals {
 
     fn add(&mut self, file: &SourceFile, outcome: Outcome) {
         self.add_rejected_values(&outcome.columns, &outcome.counts.values_rejected);
+        let repeated = outcome.columns.iter().zip(&outcome.counts.duplicate_keys);
+        for (column, n) in repeated.filter(|(_, n)| **n > 0) {
+            *self.duplicate_keys.entry(column.clone()).or_default() += n;
+        }
         for (key, n) in &outcome.unknown {
             *self.unknown_keys.entry(key.clone()).or_default() += n;
         }
@@ -129,6 +135,7 @@ struct Plan {
     batch_rows: usize,
     output: Output,
     buffers: Arc<TextBuffers>,
+    rules: ValueRules,
 }
 
 /// Where a file's decoded rows go.
@@ -201,6 +208,7 @@ async fn run_leased(
             rows_out: 0,
             rows_rejected: 0,
             values_rejected: BTreeMap::new(),
+            duplicate_keys: BTreeMap::new(),
             unknown_keys: BTreeMap::new(),
             bytes_in: 0,
             bytes_json: 0,
@@ -252,7 +260,7 @@ async fn run_leased(
             let t = Instant::now();
             reporter.phase(Phase::Infer);
             let inferred = infer(&c.store, &files, concurrency, &buffers, &mut reporter).await;
-            (inferred.schema(), Some(t.elapsed()))
+            (inferred.schema(c.rules.big_integers), Some(t.elapsed()))
         }
         (None, Some(spill)) => {
             let t = Instant::now();
@@ -262,6 +270,7 @@ async fn run_leased(
                 batch_rows: c.batch_rows,
                 output: Output::Spill(spill),
                 buffers: Arc::clone(&buffers),
+                rules: c.rules,
             });
             let (mut segments, mut inferred) = (Vec::new(), Inferred::default());
             let sink = &mut Sink::Spill {
@@ -284,7 +293,7 @@ async fn run_leased(
             }
             // The plan owns the spill directory: kept until its segments are read.
             spilled = Some((plan, segments));
-            (inferred.schema(), Some(t.elapsed()))
+            (inferred.schema(c.rules.big_integers), Some(t.elapsed()))
         }
     };
     let decoded = Arc::clone(Decoder::new(&schema, 0).schema());
@@ -331,6 +340,7 @@ async fn run_leased(
                 batch_rows: c.batch_rows,
                 output: Output::Write(Arc::clone(&typed)),
                 buffers: Arc::clone(&buffers),
+                rules: c.rules,
             });
             feed(
                 &plan,
@@ -419,6 +429,7 @@ async fn run_leased(
         inferred: c.schema.is_none(),
         output,
         values_rejected: totals.values_rejected,
+        duplicate_keys: totals.duplicate_keys,
         unknown_keys: totals.unknown_keys,
         sources: totals.reports,
         rejects_path,
@@ -718,7 +729,8 @@ fn decode_file(
     let mut decoder = match &plan.output {
         Output::Write(typed) => Decoder::new(&typed.schema, plan.batch_rows),
         Output::Spill(_) => Decoder::raw(plan.batch_rows),
-    };
+    }
+    .with_duplicate_keys(plan.rules.duplicate_keys);
     decoder.start_file(&file.path);
     let values = match &plan.output {
         Output::Write(typed) => typed.enricher.file_values(&file.relative),

@@ -9,7 +9,10 @@
 //! words, a plain number is measured and read a word at a time into the [`Scalar`] the
 //! decoder stores, and strings are run through eight bytes at a time. It accepts
 //! exactly what `serde_json` accepts (a property test holds it to that), so a line is
-//! rejected or kept the same way either way.
+//! rejected or kept the same way either way, and one thing more: the tokens `NaN`,
+//! `Infinity` and `-Infinity` that some writers emit. They are read as
+//! [`Scalar::NonFinite`], a value no column takes, so that one such value is a value
+//! reject rather than its whole line a line reject.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -304,6 +307,7 @@ pub(crate) fn walk_object<'a>(
                 Some(b't') => s.literal(b"true").map(|()| Scalar::Bool(true))?,
                 Some(b'f') => s.literal(b"false").map(|()| Scalar::Bool(false))?,
                 Some(b'n') => s.literal(b"null").map(|()| Scalar::Null)?,
+                Some(b'N' | b'I') => s.non_finite()?,
                 _ => {
                     s.value(1)?;
                     Scalar::of(&text[start..s.at])
@@ -535,6 +539,7 @@ impl<'a> Scanner<'a> {
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
+            Some(b'N' | b'I') => self.non_finite().map(drop),
             Some(open @ (b'{' | b'[')) => {
                 if depth >= MAX_DEPTH {
                     return Err(LineError(format!(
@@ -617,9 +622,24 @@ impl<'a> Scanner<'a> {
             self.at = end;
             return Ok(scalar);
         }
+        if self.bytes.get(self.at + 1) == Some(&b'I') {
+            return self.non_finite();
+        }
         let start = self.at;
         self.number_bytewise()?;
         Ok(Scalar::of(&self.text[start..self.at]))
+    }
+
+    /// `NaN`, `Infinity` or `-Infinity`.
+    #[cold]
+    fn non_finite(&mut self) -> Result<Scalar, LineError> {
+        for token in [&b"NaN"[..], b"Infinity", b"-Infinity"] {
+            if self.bytes[self.at..].starts_with(token) {
+                self.at += token.len();
+                return Ok(Scalar::NonFinite);
+            }
+        }
+        Err(self.error("a value"))
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`

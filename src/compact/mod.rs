@@ -47,6 +47,7 @@ mod progress;
 mod properties;
 mod rejects;
 mod rewrite;
+mod rules;
 mod source;
 mod spill;
 
@@ -62,8 +63,9 @@ use object_store::ObjectStore;
 pub use enrich::Enrichment;
 pub use infer::JsonType;
 pub use progress::{Phase, Progress};
-pub use rejects::Reject;
+pub use rejects::{Reject, ValueEncoding};
 pub use rewrite::{RewriteSummary, compact_in_place};
+pub use rules::{BigIntegers, DECIMAL_DIGITS, DuplicateKeys};
 pub use source::SourceFile;
 
 use crate::engine::WriteOptions;
@@ -104,6 +106,7 @@ pub struct Compaction {
     /// Where rows wait for the inferred schema; `None` (the default) reads the sources
     /// twice.
     spill_dir: Option<PathBuf>,
+    rules: rules::ValueRules,
     progress: Option<progress::Callback>,
 }
 
@@ -119,6 +122,7 @@ impl fmt::Debug for Compaction {
             .field("batch_rows", &self.batch_rows)
             .field("concurrency", &self.concurrency)
             .field("spill_dir", &self.spill_dir)
+            .field("rules", &self.rules)
             .finish_non_exhaustive()
     }
 }
@@ -143,8 +147,23 @@ impl Compaction {
             batch_rows: DEFAULT_BATCH_ROWS,
             concurrency: None,
             spill_dir: None,
+            rules: rules::ValueRules::default(),
             progress: None,
         }
+    }
+
+    /// Decides keys that appear more than once in one object (default
+    /// [`DuplicateKeys::Reject`]).
+    pub fn with_duplicate_keys(mut self, rule: DuplicateKeys) -> Self {
+        self.rules.duplicate_keys = rule;
+        self
+    }
+
+    /// What an inferred column of integers beyond the `i64` range becomes (default
+    /// [`BigIntegers::Decimal`]).
+    pub fn with_big_integers(mut self, rule: BigIntegers) -> Self {
+        self.rules.big_integers = rule;
+        self
     }
 
     /// Decodes straight into registry schema `schema` instead of inferring one: keys
@@ -299,6 +318,8 @@ pub struct CompactionSummary {
     pub rows_rejected: u64,
     /// Values rejected (set to null in their row), per column.
     pub values_rejected: BTreeMap<String, u64>,
+    /// Rows whose object repeated the column's key, per column ([`DuplicateKeys`]).
+    pub duplicate_keys: BTreeMap<String, u64>,
     /// Keys that are not columns of a given schema, with how often they came.
     pub unknown_keys: BTreeMap<String, u64>,
     /// Stored bytes of the sources (compressed for gzip).

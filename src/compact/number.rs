@@ -23,6 +23,11 @@ pub(super) enum Scalar {
     Bool(bool),
     /// An integer that fits an `i64`.
     Int(i64),
+    /// An integer beyond the `i64` range; its value is its text.
+    BigInt,
+    /// `NaN`, `Infinity` or `-Infinity`: tokens some writers emit and JSON does not
+    /// have. No column holds them; each is a value reject.
+    NonFinite,
     /// A decimal [`FloatText`] writes back exactly: a plain decimal (no exponent) of
     /// at most 15 digits, with a fraction that is `0` or ends in another digit
     /// (`21503.0`, `-0.25`, `0.001`; not `1.50`, `1e3`), which is how Python's `json`
@@ -55,17 +60,19 @@ impl Scalar {
             Some(b'-') => true,
             Some(b'0'..=b'9') => false,
             Some(b'"') if !raw.contains('\\') => return Scalar::PlainString,
+            Some(b'N' | b'I') => return Scalar::NonFinite,
             _ => return Scalar::Text,
         };
+        if negative && bytes.get(1) == Some(&b'I') {
+            return Scalar::NonFinite;
+        }
         let digits = &bytes[usize::from(negative)..];
         let Some(decimal) = PlainDecimal::read(digits) else {
             return Scalar::OtherFloat;
         };
         match decimal.point {
             // It may still fit an `i64`.
-            None if decimal.digits > 18 => {
-                raw.parse::<i64>().map_or(Scalar::OtherFloat, Scalar::Int)
-            }
+            None if decimal.digits > 18 => raw.parse::<i64>().map_or(Scalar::BigInt, Scalar::Int),
             None => decimal.scalar(negative, &[]),
             Some(point) => decimal.scalar(negative, &digits[point + 1..]),
         }
@@ -76,8 +83,13 @@ impl Scalar {
         match self {
             Scalar::Null => JsonType::Null,
             Scalar::Bool(_) => JsonType::Bool,
-            Scalar::Int(_) | Scalar::NegativeZero => JsonType::Int,
+            Scalar::Int(value) if exact_in_f64(value) => JsonType::Int,
+            Scalar::Int(_) => JsonType::WideInt,
+            Scalar::NegativeZero => JsonType::Int,
+            Scalar::BigInt => JsonType::BigInt,
             Scalar::Float(_) | Scalar::OtherFloat => JsonType::Float,
+            // Rejected wherever it comes, so it says nothing of the column's type.
+            Scalar::NonFinite => JsonType::Null,
             Scalar::PlainString | Scalar::Text => JsonType::Text,
         }
     }
@@ -138,6 +150,32 @@ pub(super) fn read_plain_number(bytes: &[u8], at: usize) -> Option<(usize, Scala
             Some((int_end, decimal.scalar(negative, &[])))
         }
     }
+}
+
+/// Whether an `f64` holds `value` exactly: every integer up to 2^53 in magnitude, and
+/// beyond it those with enough trailing zero bits.
+#[inline(always)]
+pub(super) fn exact_in_f64(value: i64) -> bool {
+    // `as i128`, not `as i64`: `i64::MAX as f64` is 2^63, which `as i64` saturates back
+    // to `i64::MAX`.
+    value.unsigned_abs() <= 1 << 53 || value as f64 as i128 == i128::from(value)
+}
+
+/// Whether `text` (a JSON number) is an integer: no fraction and no exponent.
+pub(super) fn is_integer_text(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The `f64` of integer text `text` when one holds it exactly (`-0` included); `None`
+/// for an integer no `f64` holds, and for any beyond the `i128` range (±1.7e38), which
+/// are not checked.
+pub(super) fn exact_integer_f64(text: &str) -> Option<f64> {
+    let integer = text.parse::<i128>().ok()?;
+    let value = text.parse::<f64>().ok()?;
+    // Exact: every `i128` is within the `f64` range, and `as` converts an integral
+    // `f64` to the integer it is.
+    (value as i128 == integer).then_some(value)
 }
 
 /// Powers of ten up to 10^16, as integers.
@@ -394,7 +432,8 @@ mod tests {
                     proptest::prop_assert_eq!(Some(value.to_bits()), text.parse::<f64>().ok().map(f64::to_bits));
                     proptest::prop_assert_eq!(FloatText(value).to_string(), text.clone());
                 }
-                Scalar::OtherFloat => proptest::prop_assert!(!integral || parsed.is_none(), "{:?}", text),
+                Scalar::OtherFloat => proptest::prop_assert!(!integral, "{:?}", text),
+                Scalar::BigInt => proptest::prop_assert!(integral && parsed.is_none(), "{:?}", text),
                 other => proptest::prop_assert!(false, "{:?} read as {:?}", text, other),
             }
         }
@@ -448,8 +487,48 @@ mod tests {
         assert_eq!(Scalar::of("-12"), Scalar::Int(-12));
         assert_eq!(Scalar::of("-0"), Scalar::NegativeZero);
         assert_eq!(Scalar::of("-9223372036854775808"), Scalar::Int(i64::MIN));
-        assert_eq!(Scalar::of("9223372036854775808"), Scalar::OtherFloat);
+        assert_eq!(Scalar::of("9223372036854775808"), Scalar::BigInt);
+        assert_eq!(Scalar::of("-9223372036854775809"), Scalar::BigInt);
+        assert_eq!(Scalar::of("NaN"), Scalar::NonFinite);
+        assert_eq!(Scalar::of("-Infinity"), Scalar::NonFinite);
         assert_eq!(Scalar::of("1.5e3"), Scalar::OtherFloat);
+    }
+
+    #[test]
+    fn integers_an_f64_holds_exactly() {
+        for (value, exact) in [
+            (0, true),
+            (1 << 53, true),
+            ((1 << 53) + 1, false),
+            (-(1 << 53) - 1, false),
+            (1 << 60, true),
+            (i64::MIN, true),
+            (i64::MAX, false),
+        ] {
+            assert_eq!(exact_in_f64(value), exact, "{value}");
+            let text = value.to_string();
+            assert_eq!(exact_integer_f64(&text).is_some(), exact, "{text}");
+        }
+        assert_eq!(
+            exact_integer_f64("-0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(
+            exact_integer_f64("9223372036854775808"),
+            Some(9_223_372_036_854_775_808_f64)
+        );
+        assert_eq!(exact_integer_f64("9223372036854775809"), None);
+        assert!(is_integer_text("-12") && !is_integer_text("1.0") && !is_integer_text("1e3"));
+    }
+
+    proptest::proptest! {
+        /// Both exactness tests agree with a round trip through `i128`.
+        #[test]
+        fn exactness_is_a_round_trip(value in proptest::num::i64::ANY) {
+            let round_trip = value as f64 as i128 == i128::from(value);
+            proptest::prop_assert_eq!(exact_in_f64(value), round_trip);
+            proptest::prop_assert_eq!(exact_integer_f64(&value.to_string()).is_some(), round_trip);
+        }
     }
 
     #[test]

@@ -13,12 +13,15 @@ use serde_json::{Map, Value, json};
 use super::decode::{Counts, Decoder};
 use super::infer::{Inferred, JsonType};
 use super::rejects::Reject;
+use super::rules::BigIntegers;
 
 fn json_type() -> impl Strategy<Value = JsonType> {
     prop_oneof![
         Just(JsonType::Null),
         Just(JsonType::Bool),
         Just(JsonType::Int),
+        Just(JsonType::WideInt),
+        Just(JsonType::BigInt),
         Just(JsonType::Float),
         Just(JsonType::Text),
     ]
@@ -106,7 +109,7 @@ proptest! {
         prop_assert_eq!(sorted(&forward), sorted(&backward));
 
         let bytes: Vec<Vec<u8>> = lines.iter().map(|l| l.clone().into_bytes()).collect();
-        let (batch, rejects, counts) = decode_all(&forward.schema(), &bytes);
+        let (batch, rejects, counts) = decode_all(&forward.schema(BigIntegers::Decimal), &bytes);
         prop_assert!(rejects.is_empty(), "{:?}", rejects);
         prop_assert_eq!(counts.rows_out, lines.len() as u64);
         prop_assert_eq!(batch.map(|b| b.num_rows()), Some(lines.len()));
@@ -225,7 +228,7 @@ fn decode_raw_then_convert(
         counts.rows_out += c.rows_out;
         counts.rows_rejected += c.rows_rejected;
     }
-    let schema = inferred.schema();
+    let schema = inferred.schema(BigIntegers::Decimal);
     let mut typed = Vec::new();
     for (f, batch, lines) in &raw {
         let mut decoder = Decoder::new(&schema, 16);
@@ -241,7 +244,8 @@ fn decode_raw_then_convert(
 pub(super) fn number_text() -> impl Strategy<Value = String> {
     prop_oneof![
         8 => "-?(0|[1-9][0-9]{0,19})(\\.[0-9]{1,7})?([eE][-+]?[0-9]{1,2})?",
-        1 => prop::sample::select(vec!["\"4.5\"", "true", "null", "[1.5]"]).prop_map(String::from),
+        1 => prop::sample::select(vec!["\"4.5\"", "true", "null", "[1.5]", "NaN", "-Infinity"])
+            .prop_map(String::from),
     ]
 }
 
@@ -310,7 +314,7 @@ proptest! {
             file.iter().for_each(|line| one.add_line(line));
             inferred.merge(&one);
         }
-        let schema = inferred.schema();
+        let schema = inferred.schema(BigIntegers::Decimal);
         let mut expected = Vec::new();
         let mut expected_rejects = Vec::new();
         let mut expected_counts = (0, 0, 0);

@@ -2,10 +2,12 @@
 //! kept aside as NDJSON on the destination's backend, never guessed at and never lost.
 //!
 //! One object per line:
-//! `{"run_id", "source_file", "line", "column", "value", "reason"}`; `line` is 1-based
-//! (null for a file-level problem), `column` is null for a whole line or file, and
-//! `value` is the raw text as it stood in the source: the JSON text of a value (a string
-//! keeps its quotes, so `"12"` and `12` differ), the whole line for a line reject.
+//! `{"run_id", "source_file", "line", "column", "value", "encoding", "reason"}`; `line`
+//! is 1-based (null for a file-level problem), `column` is null for a whole line or
+//! file, and `value` is the raw text as it stood in the source: the JSON text of a value
+//! (a string keeps its quotes, so `"12"` and `12` differ), the whole line for a line
+//! reject. `encoding` says how `value` holds those bytes: `"utf-8"`, as they are, or
+//! `"base64"` for a line that is not valid UTF-8, so that its bytes are kept exactly.
 
 use std::sync::Arc;
 
@@ -27,10 +29,25 @@ pub struct Reject {
     pub line: Option<u64>,
     /// The column of a rejected value; `None` for a whole line or file.
     pub column: Option<String>,
-    /// The raw text: a value's JSON text, or the whole line.
+    /// The raw text: a value's JSON text, or the whole line, in [`Reject::encoding`].
     pub value: Option<String>,
+    /// How [`Reject::value`] holds the source's bytes.
+    pub encoding: ValueEncoding,
     /// Why.
     pub reason: String,
+}
+
+/// How a reject's value holds the bytes it was read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum ValueEncoding {
+    /// The bytes are UTF-8 and the value is their text.
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// The bytes are not UTF-8; the value is their standard base64.
+    #[serde(rename = "base64")]
+    Base64,
 }
 
 impl Reject {
@@ -41,7 +58,58 @@ impl Reject {
             line,
             column: None,
             value: None,
+            encoding: ValueEncoding::Utf8,
             reason,
+        }
+    }
+
+    /// A value of `column` that does not fit, with its JSON text (valid UTF-8: the line
+    /// was checked before its values were read).
+    pub(crate) fn value(
+        source: &str,
+        line: Option<u64>,
+        column: &str,
+        text: &str,
+        reason: String,
+    ) -> Reject {
+        Reject {
+            source_file: source.to_string(),
+            line,
+            column: Some(column.to_string()),
+            value: Some(text.to_string()),
+            encoding: ValueEncoding::Utf8,
+            reason,
+        }
+    }
+
+    /// Line `number`, rejected whole, with its bytes exactly: as text, or base64 where
+    /// they are not UTF-8.
+    pub(crate) fn line(source: &str, number: u64, bytes: &[u8], reason: String) -> Reject {
+        use base64::Engine;
+        let (value, encoding) = match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_string(), ValueEncoding::Utf8),
+            Err(_) => (
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+                ValueEncoding::Base64,
+            ),
+        };
+        Reject {
+            source_file: source.to_string(),
+            line: Some(number),
+            column: None,
+            value: Some(value),
+            encoding,
+            reason,
+        }
+    }
+
+    /// The bytes [`Reject::value`] holds, decoded from its encoding.
+    pub fn value_bytes(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let value = self.value.as_ref()?;
+        match self.encoding {
+            ValueEncoding::Utf8 => Some(value.clone().into_bytes()),
+            ValueEncoding::Base64 => base64::engine::general_purpose::STANDARD.decode(value).ok(),
         }
     }
 }

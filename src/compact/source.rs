@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The UTF-8 byte-order mark some writers put at the start of a text file: skipped, not
+/// part of the first line (its bytes still count as read).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Size of the buffer lines are cut from; a longer line grows it.
 const LINE_BUFFER: usize = 1 << 20;
 /// Chunks of a download held between the fetching task and the decoder.
@@ -239,14 +242,15 @@ pub(crate) struct ReadFailure {
 }
 
 /// [`for_each_line`] over text in memory.
-fn lines_in(text: &[u8], each: &mut impl FnMut(u64, &[u8]) -> bool) -> u64 {
+fn lines_in(all: &[u8], each: &mut impl FnMut(u64, &[u8]) -> bool) -> u64 {
+    let text = all.strip_prefix(BOM).unwrap_or(all);
     let mut line = 0;
     if let Some(rest) = complete_lines(text, 0, &mut line, each)
         && rest < text.len()
     {
         each(line + 1, trim_cr(&text[rest..]));
     }
-    text.len() as u64
+    all.len() as u64
 }
 
 /// Hands `each` every line of `text` that a `\n` ends, numbered on from `*line`; newlines
@@ -322,6 +326,8 @@ pub(crate) fn for_each_line(
     let mut filled = 0usize;
     let mut line = 0u64;
     let mut total = 0u64;
+    // Whether the start of the text was looked at for a byte-order mark.
+    let mut started = false;
     loop {
         if filled == buf.len() {
             buf.resize(buf.len() * 2, 0);
@@ -338,14 +344,23 @@ pub(crate) fn for_each_line(
             }
         };
         total += n as u64;
+        let mut end = filled + n;
+        if !started && (end >= BOM.len() || n == 0) {
+            started = true;
+            if buf[..end].starts_with(BOM) {
+                buf.copy_within(BOM.len()..end, 0);
+                end -= BOM.len();
+                filled = filled.saturating_sub(BOM.len());
+            }
+        }
         if n == 0 {
+            let filled = end;
             if filled > 0 {
                 line += 1;
                 each(line, trim_cr(&buf[..filled]));
             }
             return Ok(total);
         }
-        let end = filled + n;
         // Newlines can only be in the new bytes.
         let Some(start) = complete_lines(&buf[..end], filled, &mut line, &mut each) else {
             return Ok(total);
