@@ -70,22 +70,7 @@ async fn read_back(backend: &Backend, name: &str) -> RecordBatch {
 
 /// The reject records of a run.
 async fn rejects(backend: &Backend, summary: &CompactionSummary) -> Vec<serde_json::Value> {
-    let Some(path) = &summary.rejects_path else {
-        return Vec::new();
-    };
-    let bytes = backend
-        .store()
-        .get(&Path::from(path.as_str()))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    std::str::from_utf8(&bytes)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    support::reject_records(backend.store().as_ref(), summary.rejects_path.as_deref()).await
 }
 
 fn accounted(summary: &CompactionSummary) {

@@ -3,6 +3,8 @@
 //! that keeps the raw text and says why, and is counted. The rules do not depend on the
 //! backend, so these run on memory.
 
+mod support;
+
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -46,23 +48,7 @@ async fn compact(
         .unwrap();
     let batch = (!batches.is_empty())
         .then(|| arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap());
-    let rejects = match &summary.rejects_path {
-        None => Vec::new(),
-        Some(path) => {
-            let bytes = store
-                .get(&Path::from(path.as_str()))
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            std::str::from_utf8(&bytes)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect()
-        }
-    };
+    let rejects = support::reject_records(store.as_ref(), summary.rejects_path.as_deref()).await;
     Run {
         summary,
         batch,

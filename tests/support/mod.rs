@@ -275,3 +275,27 @@ pub fn read_with_other_readers(
         })
         .collect()
 }
+
+/// The reject records (one JSON object per line) of a compaction, read from `store`;
+/// none when the run rejected nothing (`rejects_path` is `None`).
+pub async fn reject_records(
+    store: &dyn ObjectStore,
+    rejects_path: Option<&str>,
+) -> Vec<serde_json::Value> {
+    use object_store::ObjectStoreExt;
+    let Some(path) = rejects_path else {
+        return Vec::new();
+    };
+    let bytes = store
+        .get(&object_store::path::Path::from(path))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::str::from_utf8(&bytes)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
