@@ -16,7 +16,8 @@ use chrono::{Datelike, NaiveDate};
 
 use super::json::{RawValue, unquote};
 use super::number::{
-    FloatText, Scalar, exact_in_f64, exact_integer_f64, is_integer_text, number_text, parse_f64,
+    FloatText, NON_FINITE_TOKENS, Scalar, exact_in_f64, exact_integer_f64, is_integer_text,
+    number_text, parse_f64,
 };
 use crate::error::{Error, Result};
 
@@ -225,7 +226,7 @@ impl Column {
             self.push_null();
             return Ok(());
         }
-        if matches!(raw, "NaN" | "Infinity" | "-Infinity") {
+        if NON_FINITE_TOKENS.contains(&raw) {
             return self.misfit(NON_FINITE);
         }
         match (&mut self.data, self.kind) {

@@ -128,12 +128,11 @@ impl Decoder {
     }
 
     /// Decodes line `number`. Blank lines are skipped and not counted.
-    pub(crate) fn line(&mut self, number: u64, line: &[u8]) {
+    pub(crate) fn line<'l>(&mut self, number: u64, line: &'l [u8]) {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
         self.counts.rows_in += 1;
-        let rejects_before = self.rejects.len();
         let buffered = self.lines.len();
         let inferring = self.keys.grows();
         let named = self.columns.len();
@@ -141,20 +140,19 @@ impl Decoder {
         let capacity = self.capacity;
         // Every column holds `buffered` rows between lines: one more once this line sets it.
         let mut set = 0;
-        // Columns whose key came again on this line (rare: allocates only then).
+        // Columns whose key came again on this line, and the values that did not fit
+        // (column, raw text, why), made rejects once the line is done and its new
+        // columns have names. Both are rare: they allocate only then.
         let mut repeated: Vec<usize> = Vec::new();
-        // Rejects of values of columns this line made, which take their names after it.
-        let mut unnamed: Vec<(usize, usize)> = Vec::new();
-        let (columns, rejects, source, types, widened, values_rejected, duplicate_keys) = (
+        let mut misfits: Vec<(usize, &'l str, String)> = Vec::new();
+        let (columns, types, widened, values_rejected, duplicate_keys) = (
             &mut self.columns,
-            &mut self.rejects,
-            &self.source,
             &mut self.types,
             &mut self.widened,
             &mut self.counts.values_rejected,
             &mut self.counts.duplicate_keys,
         );
-        let mut field = |i: usize, raw: RawValue<'_>, scalar: Scalar| {
+        let mut field = |i: usize, raw: RawValue<'l>, scalar: Scalar| {
             if inferring {
                 // A key met for the first time: a raw column, null in earlier rows.
                 while columns.len() <= i {
@@ -189,16 +187,7 @@ impl Decoder {
                 columns[i].push_scalar(raw, scalar)
             };
             if let Err(reason) = pushed {
-                if i >= named {
-                    unnamed.push((rejects.len(), i));
-                }
-                rejects.push(Reject::value(
-                    source,
-                    Some(number),
-                    &columns[i].name,
-                    raw.text(),
-                    reason,
-                ));
+                misfits.push((i, raw.text(), reason));
             }
         };
         let parsed = walk_object(line, &mut self.keys, &mut field);
@@ -206,14 +195,12 @@ impl Decoder {
             // Columns made for new keys on this line take their names.
             let new = self.columns.iter_mut().zip(self.keys.names()).skip(named);
             new.for_each(|(column, name)| column.name.clone_from(name));
-            for (at, i) in unnamed {
-                self.rejects[at].column = Some(self.keys.names()[i].clone());
-            }
         }
-        let mut repeats = Vec::new();
-        if parsed.is_ok() && !repeated.is_empty() {
-            repeats = self.repeated_keys(number, line, repeated, buffered, rejects_before);
-        }
+        let repeats = if parsed.is_ok() && !repeated.is_empty() {
+            self.repeated_keys(number, line, repeated, buffered, &mut misfits)
+        } else {
+            Vec::new()
+        };
         let reason = match parsed {
             Err(e) => Some(e.to_string()),
             Ok(()) => {
@@ -232,10 +219,16 @@ impl Decoder {
         };
         match reason {
             None => {
-                for reject in &self.rejects[rejects_before..] {
-                    if let Some(i) = reject.column.as_ref().and_then(|c| self.index_of(c)) {
-                        self.counts.values_rejected[i] += 1;
-                    }
+                for (i, text, reason) in misfits {
+                    self.counts.values_rejected[i] += 1;
+                    let name = &self.columns[i].name;
+                    (self.rejects).push(Reject::value(
+                        &self.source,
+                        Some(number),
+                        name,
+                        text,
+                        reason,
+                    ));
                 }
                 for (i, rejects) in repeats {
                     self.counts.duplicate_keys[i] += 1;
@@ -260,7 +253,6 @@ impl Decoder {
                         column.untype_if_valueless();
                     }
                 }
-                self.rejects.truncate(rejects_before);
                 self.counts.rows_rejected += 1;
                 self.rejects
                     .push(Reject::line(&self.source, number, line, reason));
@@ -271,8 +263,9 @@ impl Decoder {
     /// Line `number` repeated the keys of `repeated` (column indexes, the first value of
     /// each taken): under [`DuplicateKeys::Reject`] those columns become null in the row;
     /// either way every value not kept becomes a reject. Walks the line again to find
-    /// the values, which only lines with repeated keys pay for. Gives, per column, the
-    /// rejects to keep if the row is.
+    /// the values, which only lines with repeated keys pay for; under `Reject` the
+    /// misfit of a first value that did not fit is dropped from `misfits`, since it is
+    /// one of these. Gives, per column, the rejects to keep if the row is.
     #[cold]
     fn repeated_keys(
         &mut self,
@@ -280,22 +273,25 @@ impl Decoder {
         line: &[u8],
         mut repeated: Vec<usize>,
         buffered: usize,
-        rejects_before: usize,
+        misfits: &mut Vec<(usize, &str, String)>,
     ) -> Vec<(usize, Vec<Reject>)> {
         repeated.sort_unstable();
         repeated.dedup();
-        let mut values: Vec<(usize, String)> = Vec::new();
+        let mut values: Vec<(usize, &str)> = Vec::new();
         // The line parsed once; the second walk sees the same keys and values.
         let _ = walk_object(line, &mut self.keys, &mut |i, raw, _| {
             if repeated.binary_search(&i).is_ok() {
-                values.push((i, raw.text().to_string()));
+                values.push((i, raw.text()));
             }
         });
         let reject_all = self.duplicates == DuplicateKeys::Reject;
+        if reject_all {
+            misfits.retain(|(i, _, _)| repeated.binary_search(i).is_err());
+        }
         let mut found = Vec::with_capacity(repeated.len());
         for i in repeated {
-            let of_key: Vec<&String> = (values.iter().filter(|(j, _)| *j == i))
-                .map(|(_, v)| v)
+            let of_key: Vec<&str> = (values.iter().filter(|(j, _)| *j == i))
+                .map(|(_, v)| *v)
                 .collect();
             let name = self.columns[i].name.clone();
             let reason = if reject_all {
@@ -303,12 +299,6 @@ impl Decoder {
                     self.columns[i].pop();
                     self.columns[i].push_null();
                 }
-                // The first value's own reject, if it did not fit, is one of these.
-                let mut k = 0;
-                self.rejects.retain(|r| {
-                    k += 1;
-                    k <= rejects_before || r.column.as_deref() != Some(name.as_str())
-                });
                 format!(
                     "key {name:?} appears {} times in one object; the row keeps none of its values",
                     of_key.len()
@@ -328,10 +318,6 @@ impl Decoder {
             found.push((i, rejects));
         }
         found
-    }
-
-    fn index_of(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
     }
 
     /// Rows buffered for the next batch.

@@ -19,7 +19,7 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use super::number::{Scalar, read_plain_number, word_at};
+use super::number::{NON_FINITE_TOKENS, Scalar, read_plain_number, word_at};
 
 /// Where no key came before: the start of a line.
 const LINE_START: usize = usize::MAX;
@@ -633,8 +633,8 @@ impl<'a> Scanner<'a> {
     /// `NaN`, `Infinity` or `-Infinity`.
     #[cold]
     fn non_finite(&mut self) -> Result<Scalar, LineError> {
-        for token in [&b"NaN"[..], b"Infinity", b"-Infinity"] {
-            if self.bytes[self.at..].starts_with(token) {
+        for token in NON_FINITE_TOKENS {
+            if self.bytes[self.at..].starts_with(token.as_bytes()) {
                 self.at += token.len();
                 return Ok(Scalar::NonFinite);
             }

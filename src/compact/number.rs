@@ -152,6 +152,10 @@ pub(super) fn read_plain_number(bytes: &[u8], at: usize) -> Option<(usize, Scala
     }
 }
 
+/// The tokens for non-finite numbers that some writers emit and JSON does not have
+/// ([`Scalar::NonFinite`]).
+pub(super) const NON_FINITE_TOKENS: [&str; 3] = ["NaN", "Infinity", "-Infinity"];
+
 /// Whether an `f64` holds `value` exactly: every integer up to 2^53 in magnitude, and
 /// beyond it those with enough trailing zero bits.
 #[inline(always)]
