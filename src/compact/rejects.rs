@@ -31,7 +31,7 @@ pub struct Reject {
     pub column: Option<String>,
     /// The raw text: a value's JSON text, or the whole line, in [`Reject::encoding`].
     pub value: Option<String>,
-    /// How [`Reject::value`] holds the source's bytes.
+    /// How `value` holds the source's bytes.
     pub encoding: ValueEncoding,
     /// Why.
     pub reason: String,
@@ -103,7 +103,7 @@ impl Reject {
         }
     }
 
-    /// The bytes [`Reject::value`] holds, decoded from its encoding.
+    /// The bytes the `value` field holds, decoded from its `encoding`.
     pub fn value_bytes(&self) -> Option<Vec<u8>> {
         use base64::Engine;
         let value = self.value.as_ref()?;
